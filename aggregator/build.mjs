@@ -1,0 +1,15 @@
+// Bundles the runtime into one file: the image then holds only Node and this file (small, fast start).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/metrics-aggregator.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  legalComments: 'linked',
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
