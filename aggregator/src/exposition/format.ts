@@ -50,7 +50,8 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
     }
     if (mediaType === 'application/openmetrics-text') {
       // Only the versions whose text we write are acceptable.
-      if (version === undefined || version === '1.0.0' || version === '0.0.1') openMetrics = Math.max(openMetrics, q);
+      if (version === undefined || version === '1.0.0' || version === '0.0.1')
+        openMetrics = Math.max(openMetrics, q);
     } else if (mediaType === 'text/plain') {
       if (version === undefined || version === '0.0.4') text = Math.max(text, q);
     } else if (mediaType === '*/*' || mediaType === 'text/*' || mediaType === 'application/*') {

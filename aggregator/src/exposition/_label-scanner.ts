@@ -1,0 +1,192 @@
+// Reads a label block `{name="value",...}` from bytes, validating it and noting what the writer and
+// the OpenMetrics checks need, without building strings. Not API.
+import { isUtf8 } from 'node:buffer';
+import {
+  BACKSLASH,
+  bytesEqual,
+  CLOSE_BRACE,
+  COMMA,
+  EQUALS,
+  isBlank,
+  isLabelNameChar,
+  isLabelNameStart,
+  LF,
+  QUOTE,
+  quoteBytes,
+} from './_bytes';
+import { LabelFlags } from './sample-table';
+
+export class LabelScanner {
+  flags = 0;
+  lePairStart = -1;
+  lePairEnd = -1;
+  leValueStart = -1;
+  leValueEnd = -1;
+  quantilePairStart = -1;
+  quantilePairEnd = -1;
+  quantileValueStart = -1;
+  quantileValueEnd = -1;
+  /** Characters in names and decoded values: OpenMetrics caps an exemplar's labels at 128. */
+  runeCount = 0;
+  error = '';
+  private names = new Int32Array(64);
+
+  constructor(private readonly reserved: readonly string[]) {}
+
+  /**
+   * Scans from just after `{`. Strict is OpenMetrics (no whitespace, no trailing comma); loose is
+   * classic text as Prometheus reads it. Returns the offset just after `}`, or -1 with `error` set.
+   */
+  scan(buf: Buffer, pos: number, end: number, strict: boolean): number {
+    this.flags = 0;
+    this.lePairStart = -1;
+    this.quantilePairStart = -1;
+    this.runeCount = 0;
+    let count = 0;
+    let i = pos;
+    if (!strict) i = this.skipBlanks(buf, i, end);
+    if (i < end && buf[i] === CLOSE_BRACE) return i + 1;
+    for (;;) {
+      const pairStart = i;
+      const nameStart = i;
+      if (i >= end || !isLabelNameStart(buf[i])) return this.fail(buf, i, end, 'expected a label name');
+      i++;
+      while (i < end && isLabelNameChar(buf[i])) i++;
+      const nameEnd = i;
+      if (this.isDuplicate(buf, nameStart, nameEnd, count)) {
+        return this.fail(buf, nameStart, nameEnd, 'duplicate label name');
+      }
+      this.remember(nameStart, nameEnd, count++);
+      this.runeCount += nameEnd - nameStart;
+      if (!strict) i = this.skipBlanks(buf, i, end);
+      if (i >= end || buf[i] !== EQUALS) return this.fail(buf, i, end, 'expected "=" after the label name');
+      i++;
+      if (!strict) i = this.skipBlanks(buf, i, end);
+      if (i >= end || buf[i] !== QUOTE) return this.fail(buf, i, end, 'expected a quoted label value');
+      i++;
+      const valueStart = i;
+      let nonAscii = false;
+      for (;;) {
+        if (i >= end || buf[i] === LF) return this.fail(buf, valueStart - 1, end, 'unterminated label value');
+        const c = buf[i];
+        if (c === QUOTE) break;
+        if (c === BACKSLASH) {
+          const next = buf[i + 1];
+          if (i + 1 >= end || next === LF)
+            return this.fail(buf, valueStart - 1, end, 'unterminated label value');
+          if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
+            this.flags |= LabelFlags.OddEscape;
+            this.runeCount++;
+          }
+          this.runeCount++;
+          i += 2;
+          continue;
+        }
+        if (c >= 0x80) {
+          nonAscii = true;
+          if (c >= 0xc0) this.runeCount++;
+        } else this.runeCount++;
+        i++;
+      }
+      const valueEnd = i;
+      if (nonAscii && !isUtf8(buf.subarray(valueStart, valueEnd))) {
+        return this.fail(buf, valueStart, valueEnd, 'label value is not valid UTF-8');
+      }
+      i++;
+      this.noteSpecial(buf, nameStart, nameEnd, valueStart, valueEnd, pairStart, i);
+      if (!strict) i = this.skipBlanks(buf, i, end);
+      if (i < end && buf[i] === CLOSE_BRACE) return i + 1;
+      if (i >= end || buf[i] !== COMMA)
+        return this.fail(buf, i, end, 'expected "," or "}" after a label value');
+      i++;
+      this.extendPair(i);
+      if (!strict) {
+        i = this.skipBlanks(buf, i, end);
+        if (i < end && buf[i] === CLOSE_BRACE) {
+          this.flags |= LabelFlags.LooseSyntax;
+          return i + 1;
+        }
+      }
+    }
+  }
+
+  private skipBlanks(buf: Buffer, i: number, end: number): number {
+    const start = i;
+    while (i < end && isBlank(buf[i])) i++;
+    if (i !== start) this.flags |= LabelFlags.LooseSyntax;
+    return i;
+  }
+
+  private pendingPair: 'le' | 'quantile' | undefined;
+
+  private noteSpecial(
+    buf: Buffer,
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    pairStart: number,
+    pairEnd: number,
+  ): void {
+    this.pendingPair = undefined;
+    const length = nameEnd - nameStart;
+    if (length === 2 && buf[nameStart] === 0x6c && buf[nameStart + 1] === 0x65) {
+      this.flags |= LabelFlags.HasLe;
+      this.leValueStart = valueStart;
+      this.leValueEnd = valueEnd;
+      // A pair that is not first takes its leading comma, so removing it leaves a valid list.
+      this.lePairStart = pairStart > 0 && buf[pairStart - 1] === COMMA ? pairStart - 1 : pairStart;
+      this.lePairEnd = pairEnd;
+      this.pendingPair = buf[pairStart - 1] === COMMA ? undefined : 'le';
+    } else if (length === 8 && bytesEqual(buf, nameStart, nameEnd, 'quantile')) {
+      this.flags |= LabelFlags.HasQuantile;
+      this.quantileValueStart = valueStart;
+      this.quantileValueEnd = valueEnd;
+      this.quantilePairStart = pairStart > 0 && buf[pairStart - 1] === COMMA ? pairStart - 1 : pairStart;
+      this.quantilePairEnd = pairEnd;
+      this.pendingPair = buf[pairStart - 1] === COMMA ? undefined : 'quantile';
+    }
+    for (const name of this.reserved) {
+      if (bytesEqual(buf, nameStart, nameEnd, name)) this.flags |= LabelFlags.Reserved;
+    }
+  }
+
+  // A first pair followed by a comma takes that comma instead.
+  private extendPair(afterComma: number): void {
+    if (this.pendingPair === 'le') this.lePairEnd = afterComma;
+    else if (this.pendingPair === 'quantile') this.quantilePairEnd = afterComma;
+    this.pendingPair = undefined;
+  }
+
+  private remember(s: number, e: number, index: number): void {
+    if (index * 2 + 2 > this.names.length) {
+      const next = new Int32Array(this.names.length * 2);
+      next.set(this.names);
+      this.names = next;
+    }
+    this.names[index * 2] = s;
+    this.names[index * 2 + 1] = e;
+  }
+
+  private isDuplicate(buf: Buffer, s: number, e: number, count: number): boolean {
+    for (let k = 0; k < count; k++) {
+      const ks = this.names[k * 2];
+      const ke = this.names[k * 2 + 1];
+      if (ke - ks !== e - s) continue;
+      let same = true;
+      for (let j = 0; j < e - s; j++) {
+        if (buf[ks + j] !== buf[s + j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    return false;
+  }
+
+  private fail(buf: Buffer, s: number, end: number, reason: string): number {
+    this.error = s < end ? `${reason} at ${quoteBytes(buf, s, end)}` : `${reason} at end of line`;
+    return -1;
+  }
+}

@@ -1,0 +1,235 @@
+// Decides which output family each upstream family's samples go to, for one output format. Series
+// names never change: only how they are grouped into families and what type is declared. Not API.
+import { rolesOf } from './_family-roles';
+import type { Family, MetricType, ParsedExposition } from './family';
+import type { ExpositionFormat } from './format';
+import { checkOpenMetricsFamily } from './openmetrics-rules';
+import { SampleRole, SUFFIXES } from './sample-role';
+
+/** Some samples of one upstream family, written into an output family. */
+export interface Part {
+  readonly source: number;
+  readonly family: Family;
+  /** Output role for each source role, -1 where that role is not part of this part. */
+  readonly roleMap: readonly (SampleRole | -1)[];
+}
+
+export interface OutputFamily {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string | undefined;
+  readonly unit: string | undefined;
+  readonly parts: Part[];
+}
+
+export interface TypeConflict {
+  /** The family name in the output. */
+  readonly family: string;
+  readonly firstOrigin: string;
+  readonly firstType: MetricType;
+  readonly origin: string;
+  readonly type: MetricType;
+}
+
+export interface Plan {
+  readonly families: OutputFamily[];
+  readonly conflicts: TypeConflict[];
+}
+
+interface Candidate {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string | undefined;
+  readonly unit: string | undefined;
+  readonly part: Part;
+}
+
+const ALL_ROLES = 9;
+
+function roleMap(entries: readonly [SampleRole, SampleRole][]): (SampleRole | -1)[] {
+  const map: (SampleRole | -1)[] = new Array(ALL_ROLES).fill(-1);
+  for (const [from, to] of entries) map[from] = to;
+  return map;
+}
+
+const IDENTITY = roleMap(Array.from({ length: ALL_ROLES }, (_, r) => [r, r] as [SampleRole, SampleRole]));
+const only = (role: SampleRole, to: SampleRole = SampleRole.Bare) => roleMap([[role, to]]);
+
+/** Classic families an OpenMetrics family becomes: classic has no _created, info, stateset or gauge histograms. */
+function toText(source: number, f: Family): Candidate[] {
+  const c = (name: string, type: MetricType, map: (SampleRole | -1)[], withHelp = true): Candidate => ({
+    name,
+    type,
+    help: withHelp ? f.help : undefined,
+    unit: undefined,
+    part: { source, family: f, roleMap: map },
+  });
+  const created = c(`${f.name}_created`, 'gauge', only(SampleRole.Created), false);
+  switch (f.type) {
+    case 'counter':
+      return [c(`${f.name}_total`, 'counter', only(SampleRole.Total)), created];
+    case 'histogram':
+      return [
+        c(
+          f.name,
+          'histogram',
+          roleMap([
+            [SampleRole.Bucket, SampleRole.Bucket],
+            [SampleRole.Sum, SampleRole.Sum],
+            [SampleRole.Count, SampleRole.Count],
+          ]),
+        ),
+        created,
+      ];
+    case 'summary':
+      return [
+        c(
+          f.name,
+          'summary',
+          roleMap([
+            [SampleRole.Bare, SampleRole.Bare],
+            [SampleRole.Sum, SampleRole.Sum],
+            [SampleRole.Count, SampleRole.Count],
+          ]),
+        ),
+        created,
+      ];
+    case 'gaugehistogram':
+      return [SampleRole.Bucket, SampleRole.GCount, SampleRole.GSum].map((role) =>
+        c(f.name + SUFFIXES[role], 'gauge', only(role)),
+      );
+    case 'info':
+      return [c(`${f.name}_info`, 'gauge', only(SampleRole.Info))];
+    case 'stateset':
+      return [c(f.name, 'gauge', only(SampleRole.Bare))];
+    default:
+      return [c(f.name, f.type, only(SampleRole.Bare))];
+  }
+}
+
+/**
+ * OpenMetrics families a classic family becomes: its own type when its samples keep that type's
+ * rules, else one `unknown` family per sample name (names kept, only the declared type is lost).
+ */
+function toOpenMetrics(source: number, exposition: ParsedExposition, f: Family): Candidate[] {
+  const c = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]): Candidate => ({
+    name,
+    type,
+    help: f.help,
+    unit: undefined,
+    part: { source, family: f, roleMap: map },
+  });
+  const fits = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]) =>
+    checkOpenMetricsFamily(
+      exposition.body,
+      exposition.samples,
+      name,
+      type,
+      f.samples,
+      'text',
+      (row) => map[exposition.samples.role[row]] as SampleRole,
+    ) === undefined;
+  if (f.type === 'counter' && f.name.endsWith('_total') && f.name.length > '_total'.length) {
+    const map = only(SampleRole.Bare, SampleRole.Total);
+    const base = f.name.slice(0, -'_total'.length);
+    if (fits(base, 'counter', map)) return [c(base, 'counter', map)];
+  }
+  if (f.type === 'gauge' || f.type === 'unknown') return [c(f.name, f.type, only(SampleRole.Bare))];
+  if ((f.type === 'histogram' || f.type === 'summary') && fits(f.name, f.type, IDENTITY)) {
+    return [c(f.name, f.type, IDENTITY)];
+  }
+  const present = new Set<SampleRole>(f.samples.map((row) => exposition.samples.role[row]));
+  return [...present].sort().map((role) => c(f.name + SUFFIXES[role], 'unknown', only(role)));
+}
+
+/** Types whose samples are all named as the family and carry no rules: one can stand for the other. */
+const INTERCHANGEABLE = new Set<MetricType>(['gauge', 'unknown']);
+
+export class Unrepresentable extends Error {}
+
+/**
+ * Groups every upstream family into output families. For OpenMetrics, throws Unrepresentable
+ * when the families cannot all be written without renaming a series.
+ */
+export function plan(
+  sources: readonly { origin: string; exposition: ParsedExposition }[],
+  format: ExpositionFormat,
+): Plan {
+  const families: OutputFamily[] = [];
+  const byName = new Map<string, OutputFamily>();
+  const conflicts: TypeConflict[] = [];
+  sources.forEach(({ origin, exposition }, source) => {
+    for (const family of exposition.families) {
+      const candidates =
+        exposition.format === format
+          ? [
+              {
+                name: family.name,
+                type: family.type,
+                help: family.help,
+                unit: format === 'openmetrics' ? family.unit : undefined,
+                part: { source, family, roleMap: IDENTITY },
+              },
+            ]
+          : format === 'text'
+            ? toText(source, family)
+            : toOpenMetrics(source, exposition, family);
+      for (const [index, candidate] of candidates.entries()) {
+        const used = family.samples.some(
+          (row) => candidate.part.roleMap[exposition.samples.role[row]] !== -1,
+        );
+        // A family without samples still gets its metadata written once; no empty `_created` twins.
+        if (!used && (family.samples.length > 0 || index > 0)) continue;
+        const existing = byName.get(candidate.name);
+        if (!existing) {
+          const created: OutputFamily = { ...candidate, parts: [candidate.part] };
+          byName.set(candidate.name, created);
+          families.push(created);
+          continue;
+        }
+        if (existing.type !== candidate.type) {
+          const first = sources[existing.parts[0].source].origin;
+          conflicts.push({
+            family: candidate.name,
+            firstOrigin: first,
+            firstType: existing.type,
+            origin,
+            type: candidate.type,
+          });
+          if (
+            format === 'openmetrics' &&
+            !(INTERCHANGEABLE.has(existing.type) && INTERCHANGEABLE.has(candidate.type))
+          ) {
+            throw new Unrepresentable(
+              `metric family "${candidate.name}" is a ${existing.type} in "${first}" and a ${candidate.type} in "${origin}"`,
+            );
+          }
+        }
+        existing.parts.push(candidate.part);
+        if (existing.help === undefined && candidate.help !== undefined)
+          (existing as { help?: string }).help = candidate.help;
+        if (existing.unit === undefined && candidate.unit !== undefined)
+          (existing as { unit?: string }).unit = candidate.unit;
+      }
+    }
+  });
+  if (format === 'openmetrics') assertNoClash(families);
+  return { families, conflicts };
+}
+
+// OpenMetrics forbids two families whose sample names could meet (a gauge "x_total" beside a counter "x").
+function assertNoClash(families: readonly OutputFamily[]): void {
+  const claimed = new Map<string, string>();
+  for (const family of families) {
+    for (const role of new Set([SampleRole.Bare, ...rolesOf('openmetrics', family.type)])) {
+      const name = family.name + SUFFIXES[role];
+      const other = claimed.get(name);
+      if (other !== undefined) {
+        throw new Unrepresentable(
+          `metric families "${other}" and "${family.name}" would both own the name "${name}"`,
+        );
+      }
+      claimed.set(name, family.name);
+    }
+  }
+}

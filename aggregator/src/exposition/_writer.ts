@@ -1,0 +1,131 @@
+// Writes planned families as bytes, copying each sample's parts from its upstream body wherever
+// the bytes are already right for the output format. Not API.
+import { ByteWriter } from './_bytes';
+import { decodeLabels, encodeLabels, injectLabels } from './_label-rewrite';
+import { formatNumber, millisToSecondsOpenMetrics, secondsToMillisText } from './_numbers';
+import type { OutputFamily } from './_plan';
+import type { MetricType, ParsedExposition } from './family';
+import type { ExpositionFormat } from './format';
+import type { Label } from './label';
+import { SUFFIXES } from './sample-role';
+import { LabelFlags } from './sample-table';
+
+export interface WriterSource {
+  readonly exposition: ParsedExposition;
+  /** The labels to inject, origin first. */
+  readonly injected: readonly Label[];
+}
+
+export interface Written {
+  readonly body: Buffer;
+  readonly samples: number;
+  readonly dropped: number;
+}
+
+const TEXT_TYPE_NAMES: Record<MetricType, string> = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  unknown: 'untyped',
+  // Never planned for classic output; the plan turns these into gauges.
+  gaugehistogram: 'untyped',
+  info: 'untyped',
+  stateset: 'untyped',
+};
+
+export function writeFamilies(
+  families: readonly OutputFamily[],
+  sources: readonly WriterSource[],
+  format: ExpositionFormat,
+): Written {
+  const openMetrics = format === 'openmetrics';
+  const prefixes = sources.map((s) => Buffer.from(encodeLabels(s.injected), 'utf8'));
+  let estimate = 64;
+  for (let k = 0; k < sources.length; k++) {
+    estimate +=
+      sources[k].exposition.body.length + sources[k].exposition.samples.length * (prefixes[k].length + 4);
+  }
+  const w = new ByteWriter(estimate);
+  let samples = 0;
+  let dropped = 0;
+
+  for (const family of families) {
+    writeMetadata(w, family, openMetrics);
+    for (const part of family.parts) {
+      const { exposition, injected } = sources[part.source];
+      const { body, samples: table } = exposition;
+      const prefix = prefixes[part.source];
+      const sameFormat = exposition.format === format;
+      const noCopyMask = openMetrics
+        ? LabelFlags.LooseSyntax | LabelFlags.Reserved
+        : LabelFlags.OddEscape | LabelFlags.Reserved;
+      const names = SUFFIXES.map((suffix) => family.name + suffix);
+      for (const row of part.family.samples) {
+        const role = part.roleMap[table.role[row]];
+        if (role === -1) continue;
+        const lineStart = w.length;
+        w.ascii(names[role]);
+        w.byte(0x7b);
+        w.bytes(prefix);
+        const ls = table.labelsStart[row];
+        const le = table.labelsEnd[row];
+        const flags = table.flags[row];
+        if (flags & noCopyMask) {
+          const labels = injectLabels(decodeLabels(body, ls, le), injected);
+          w.utf8(encodeLabels(labels.slice(injected.length)).replace(/^(?=.)/, ','));
+        } else if (le > ls) {
+          w.byte(0x2c);
+          w.copy(body, ls, le);
+        }
+        w.byte(0x7d);
+        w.byte(0x20);
+        if (!sameFormat && flags & LabelFlags.HexValue) w.ascii(formatNumber(table.value[row]));
+        else w.copy(body, table.valueStart[row], table.valueEnd[row]);
+        const ts = table.timestampStart[row];
+        if (ts >= 0) {
+          if (sameFormat) {
+            w.byte(0x20);
+            w.copy(body, ts, table.timestampEnd[row]);
+          } else if (openMetrics) {
+            w.byte(0x20);
+            w.ascii(millisToSecondsOpenMetrics(body, ts, table.timestampEnd[row]));
+          } else {
+            const millis = secondsToMillisText(Number(body.toString('latin1', ts, table.timestampEnd[row])));
+            if (millis === undefined) {
+              w.truncate(lineStart);
+              dropped++;
+              continue;
+            }
+            w.byte(0x20);
+            w.ascii(millis);
+          }
+        }
+        if (openMetrics && sameFormat && table.exemplarStart[row] >= 0) {
+          w.byte(0x20);
+          w.copy(body, table.exemplarStart[row], table.exemplarEnd[row]);
+        }
+        w.byte(0x0a);
+        samples++;
+      }
+    }
+  }
+  if (openMetrics) w.ascii('# EOF\n');
+  return { body: w.finish(), samples, dropped };
+}
+
+function writeMetadata(w: ByteWriter, family: OutputFamily, openMetrics: boolean): void {
+  if (family.help !== undefined) {
+    w.ascii(`# HELP ${family.name} `);
+    w.utf8(escapeHelp(family.help, openMetrics));
+    w.byte(0x0a);
+  }
+  w.ascii(`# TYPE ${family.name} ${openMetrics ? family.type : TEXT_TYPE_NAMES[family.type]}\n`);
+  if (openMetrics && family.unit !== undefined) w.ascii(`# UNIT ${family.name} ${family.unit}\n`);
+}
+
+/** Classic HELP escapes \\ and \n; OpenMetrics also \". */
+function escapeHelp(help: string, openMetrics: boolean): string {
+  const special = openMetrics ? /[\\\n"]/g : /[\\\n]/g;
+  return help.replace(special, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+}

@@ -1,0 +1,258 @@
+// Classic Prometheus text format 0.0.4, read as Prometheus itself reads it: what Prometheus would
+// store, we keep; what makes Prometheus fail the scrape, we reject. Metadata is advisory there (a
+// late or repeated TYPE/HELP does not fail a scrape), so it is here: the first one wins.
+import {
+  bytesEqual,
+  HASH,
+  isBlank,
+  isMetricNameChar,
+  isMetricNameStart,
+  LF,
+  latin1,
+  OPEN_BRACE,
+  quoteBytes,
+} from './_bytes';
+import { roleIn, rolesOf } from './_family-roles';
+import { LabelScanner } from './_label-scanner';
+import { isHexFloat, isTextTimestamp, parseTextNumber } from './_numbers';
+import type { Family, MetricType, ParsedExposition } from './family';
+import { ExpositionParseError } from './parse-error';
+import { SampleRole, SUFFIXES } from './sample-role';
+import { LabelFlags, SampleTable } from './sample-table';
+
+const TEXT_TYPES: Record<string, MetricType> = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  untyped: 'unknown',
+};
+
+// Suffixes that tie a sample to a histogram or summary family of another name.
+const COMPOSITE_SUFFIXES: readonly SampleRole[] = [SampleRole.Bucket, SampleRole.Sum, SampleRole.Count];
+
+export function parseText(body: Buffer, reservedLabels: readonly string[]): ParsedExposition {
+  return new TextParser(body, reservedLabels).parse();
+}
+
+class TextParser {
+  private readonly samples = new SampleTable();
+  private readonly families: Family[] = [];
+  /** Families by name: declared ones and those implied by a sample. */
+  private readonly byName = new Map<string, Family>();
+  /** Untyped families for samples whose name is taken by a family they do not fit (Prometheus keeps them). */
+  private readonly strays = new Map<string, Family>();
+  private readonly labels: LabelScanner;
+  private current: Family | undefined;
+  private line = 0;
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly reservedLabels: readonly string[],
+  ) {
+    this.labels = new LabelScanner(reservedLabels);
+  }
+
+  parse(): ParsedExposition {
+    const body = this.body;
+    const end = body.length;
+    let pos = 0;
+    while (pos < end) {
+      let lineEnd = body.indexOf(LF, pos);
+      if (lineEnd < 0) lineEnd = end;
+      this.line++;
+      let i = pos;
+      while (i < lineEnd && isBlank(body[i])) i++;
+      if (i < lineEnd) {
+        if (body[i] === HASH) this.comment(i + 1, lineEnd);
+        else this.sample(i, lineEnd);
+      }
+      pos = lineEnd + 1;
+    }
+    return {
+      format: 'text',
+      body,
+      families: this.families,
+      samples: this.samples,
+      reservedLabels: this.reservedLabels,
+    };
+  }
+
+  private fail(reason: string): never {
+    throw new ExpositionParseError(this.line, reason);
+  }
+
+  private comment(start: number, end: number): void {
+    const body = this.body;
+    let i = start;
+    while (i < end && isBlank(body[i])) i++;
+    const keywordStart = i;
+    while (i < end && !isBlank(body[i])) i++;
+    const isHelp = bytesEqual(body, keywordStart, i, 'HELP');
+    if (!isHelp && !bytesEqual(body, keywordStart, i, 'TYPE')) return; // A plain comment.
+    while (i < end && isBlank(body[i])) i++;
+    const nameStart = i;
+    if (i >= end || !isMetricNameStart(body[i]))
+      this.fail(`${isHelp ? 'HELP' : 'TYPE'} line without a valid metric name`);
+    while (i < end && isMetricNameChar(body[i])) i++;
+    const nameEnd = i;
+    if (i < end && !isBlank(body[i])) this.fail(`invalid metric name ${quoteBytes(body, nameStart, end)}`);
+    while (i < end && isBlank(body[i])) i++;
+    const name = latin1(body, nameStart, nameEnd);
+    const family = this.familyNamed(name);
+    if (isHelp) {
+      if (family.help === undefined) family.help = unescapeHelp(body.toString('utf8', i, end));
+    } else {
+      let typeEnd = end;
+      while (typeEnd > i && isBlank(body[typeEnd - 1])) typeEnd--;
+      const word = latin1(body, i, typeEnd);
+      const type = TEXT_TYPES[word.toLowerCase()];
+      if (type === undefined) this.fail(`invalid metric type ${JSON.stringify(word)} for "${name}"`);
+      this.declareType(family, type);
+    }
+    this.current = family;
+  }
+
+  private familyNamed(name: string): Family {
+    let family = this.byName.get(name);
+    if (!family) {
+      family = {
+        name,
+        type: 'unknown',
+        typed: false,
+        help: undefined,
+        unit: undefined,
+        samples: [],
+        line: this.line,
+      };
+      this.byName.set(name, family);
+      this.families.push(family);
+    }
+    return family;
+  }
+
+  // A TYPE after samples, or a second TYPE, is only honoured where it cannot misplace a sample.
+  private declareType(family: Family, type: MetricType): void {
+    if (family.typed) return;
+    const roles = rolesOf('text', type);
+    for (const row of family.samples) if (!roles.includes(this.samples.role[row])) return;
+    family.type = type;
+    family.typed = true;
+  }
+
+  private sample(start: number, end: number): void {
+    const body = this.body;
+    const table = this.samples;
+    let i = start;
+    if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
+    i++;
+    while (i < end && isMetricNameChar(body[i])) i++;
+    const nameEnd = i;
+    const { family, role } = this.familyOf(start, nameEnd);
+    const row = table.add(role, this.line);
+    family.samples.push(row);
+
+    while (i < end && isBlank(body[i])) i++;
+    let flags = 0;
+    if (i < end && body[i] === OPEN_BRACE) {
+      const labels = this.labels;
+      const after = labels.scan(body, i + 1, end, false);
+      if (after < 0) this.fail(labels.error);
+      table.labelsStart[row] = i + 1;
+      table.labelsEnd[row] = after - 1;
+      flags = labels.flags;
+      if (flags & LabelFlags.HasLe) {
+        table.lePairStart[row] = labels.lePairStart;
+        table.lePairEnd[row] = labels.lePairEnd;
+        table.leValueStart[row] = labels.leValueStart;
+        table.leValueEnd[row] = labels.leValueEnd;
+      }
+      if (flags & LabelFlags.HasQuantile) {
+        table.quantilePairStart[row] = labels.quantilePairStart;
+        table.quantilePairEnd[row] = labels.quantilePairEnd;
+        table.quantileValueStart[row] = labels.quantileValueStart;
+        table.quantileValueEnd[row] = labels.quantileValueEnd;
+      }
+      i = after;
+      while (i < end && isBlank(body[i])) i++;
+    } else {
+      if (i === nameEnd && i < end)
+        this.fail(`invalid character in metric name at ${quoteBytes(body, i, end)}`);
+      table.labelsStart[row] = table.labelsEnd[row] = i;
+    }
+
+    const valueStart = i;
+    while (i < end && !isBlank(body[i])) i++;
+    if (i === valueStart) this.fail(`sample "${family.name}${SUFFIXES[role]}" has no value`);
+    const value = parseTextNumber(body, valueStart, i);
+    if (value === undefined) this.fail(`invalid value ${quoteBytes(body, valueStart, i)}`);
+    if (isHexFloat(body, valueStart, i)) flags |= LabelFlags.HexValue;
+    table.value[row] = value;
+    table.valueStart[row] = valueStart;
+    table.valueEnd[row] = i;
+    table.flags[row] = flags;
+
+    while (i < end && isBlank(body[i])) i++;
+    table.exemplarStart[row] = -1;
+    if (i === end) {
+      table.timestampStart[row] = -1;
+      return;
+    }
+    const timestampStart = i;
+    while (i < end && !isBlank(body[i])) i++;
+    if (!isTextTimestamp(body, timestampStart, i)) {
+      this.fail(`invalid timestamp ${quoteBytes(body, timestampStart, i)} (expected integer milliseconds)`);
+    }
+    table.timestampStart[row] = timestampStart;
+    table.timestampEnd[row] = i;
+    while (i < end && isBlank(body[i])) i++;
+    if (i < end) this.fail(`unexpected text after the timestamp: ${quoteBytes(body, i, end)}`);
+  }
+
+  /** The family a sample name belongs to, creating an untyped one when none fits. */
+  private familyOf(s: number, e: number): { family: Family; role: SampleRole } {
+    const body = this.body;
+    const current = this.current;
+    if (current) {
+      const role = roleIn(body, s, e, current.name, rolesOf('text', current.type));
+      if (role >= 0) return { family: current, role: role as SampleRole };
+    }
+    const name = latin1(body, s, e);
+    let family = this.byName.get(name);
+    if (family && rolesOf('text', family.type).includes(SampleRole.Bare))
+      return this.enter(family, SampleRole.Bare);
+    for (const role of COMPOSITE_SUFFIXES) {
+      const suffix = SUFFIXES[role];
+      if (!name.endsWith(suffix)) continue;
+      const base = this.byName.get(name.slice(0, -suffix.length));
+      if (base && rolesOf('text', base.type).includes(role)) return this.enter(base, role);
+    }
+    if (!family) return this.enter(this.familyNamed(name), SampleRole.Bare);
+    family = this.strays.get(name);
+    if (!family) {
+      family = {
+        name,
+        type: 'unknown',
+        typed: false,
+        help: undefined,
+        unit: undefined,
+        samples: [],
+        line: this.line,
+      };
+      this.strays.set(name, family);
+      this.families.push(family);
+    }
+    return this.enter(family, SampleRole.Bare);
+  }
+
+  private enter(family: Family, role: SampleRole): { family: Family; role: SampleRole } {
+    this.current = family;
+    return { family, role };
+  }
+}
+
+/** Classic HELP escapes are \\ and \n; Prometheus keeps any other backslash as it is. */
+function unescapeHelp(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\([\\n])/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+}
