@@ -1,3 +1,4 @@
+export * from './decoded-sample';
 export * from './family';
 export * from './format';
 export * from './label';
