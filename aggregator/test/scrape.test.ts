@@ -311,6 +311,17 @@ describe('UpstreamScraper', () => {
       );
     });
 
+    it('fails with status, not timeout, when the error body outlasts the deadline', async () => {
+      const server = await serve((_req, res) => {
+        res.writeHead(503);
+        res.write('overloaded');
+      });
+      const error = await scrapeError(
+        scraperFor(target(server.url, { timeoutMs: 200 })).scrape('worker', later()),
+      );
+      expect(error).toMatchObject({ reason: 'status', status: 503 });
+    });
+
     it('fails with status on a redirect, which is not followed', async () => {
       const server = await serve((_req, res) => {
         res.writeHead(301, { location: '/other' });
@@ -348,8 +359,8 @@ describe('UpstreamScraper', () => {
     const limits = { maxBodyBytes: MiB, maxCompressedBytes: MiB, maxLineBytes: 64 * 1024 };
 
     it('fails with limit on a gzip bomb, holding memory far below the inflated size', async () => {
-      // 1 GiB of zeros as 1024 concatenated gzip members of 1 MiB each: about 1 MiB on the wire.
-      const member = gzipSync(Buffer.alloc(MiB));
+      // 1 GiB of short lines as 1024 concatenated gzip members of 1 MiB each: about 1 MiB on the wire.
+      const member = gzipSync(Buffer.alloc(MiB, 'up 1\n'));
       const server = await serve((_req, res) => {
         res.writeHead(200, { 'content-encoding': 'gzip' });
         void writeRepeatedly(res, member, 1024).then(() => res.end());

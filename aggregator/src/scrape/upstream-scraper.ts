@@ -140,13 +140,10 @@ export class UpstreamScraper {
       const pool = await this.poolOf(upstream, controller.signal);
       const headers = await this.requestHeaders(target, budgetMs, controller.signal);
       const response = await requestWithin(pool, upstream.path, headers, controller.signal);
-      const { statusCode } = response;
-      const { body } = response;
+      const { statusCode, body } = response;
       if (statusCode < 200 || statusCode > 299) {
         // Read a short error body so the connection is kept; a long or slow one is cut by limit or signal.
-        await response.body
-          .dump({ limit: ERROR_BODY_DRAIN_BYTES, signal: controller.signal })
-          .catch(() => {});
+        await body.dump({ limit: ERROR_BODY_DRAIN_BYTES, signal: controller.signal }).catch(() => {});
         throw statusError(name, target.url, statusCode, header(response.headers.location));
       }
       try {
@@ -329,9 +326,9 @@ function statusError(
 }
 
 function toScrapeError(upstream: string, url: string, err: unknown, signal: AbortSignal): ScrapeError {
-  // Once the signal fired, whatever undici or zlib threw is a consequence of it.
-  if (signal.aborted && signal.reason instanceof ScrapeError) return signal.reason;
   if (err instanceof ScrapeError) return err;
+  // Once the signal fired, whatever undici, the stream or zlib threw is a consequence of it.
+  if (signal.aborted && signal.reason instanceof ScrapeError) return signal.reason;
   const reason = classifyError(err);
   const message = messageOf(err);
   switch (reason) {
