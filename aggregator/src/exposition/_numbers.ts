@@ -7,6 +7,7 @@ import { latin1 } from './_bytes';
 // Classic text values go through Go's strconv.ParseFloat, which also takes hexadecimal floats.
 
 const DIGIT_0 = 0x30;
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 function isDigit(c: number): boolean {
   return c >= DIGIT_0 && c <= 0x39;
@@ -55,6 +56,13 @@ function parseDecimal(buf: Buffer, s: number, e: number): number | undefined {
     }
   }
   if (digits + fractionDigits === 0) return undefined;
+  if (i === e && digits + fractionDigits <= 15) {
+    // Exact: an integer below 2^53 divided by an exact power of ten rounds correctly (Clinger's fast path).
+    let mantissa = integer;
+    for (let k = e - fractionDigits; k < e; k++) mantissa = mantissa * 10 + (buf[k] - DIGIT_0);
+    const result = mantissa / POWERS_OF_TEN[fractionDigits];
+    return negative ? -result : result;
+  }
   if (i < e && (buf[i] === 0x65 || buf[i] === 0x45)) {
     i++;
     if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;

@@ -60,17 +60,38 @@ export function writeFamilies(
       const noCopyMask = openMetrics
         ? LabelFlags.LooseSyntax | LabelFlags.Reserved
         : LabelFlags.OddEscape | LabelFlags.Reserved;
-      const names = SUFFIXES.map((suffix) => family.name + suffix);
+      const names = SUFFIXES.map((suffix) => Buffer.from(family.name + suffix, 'latin1'));
       for (const row of part.family.samples) {
         const role = part.roleMap[table.role[row]];
         if (role === -1) continue;
+        const flags = table.flags[row];
+        if (sameFormat && !(flags & noCopyMask)) {
+          // The line is already right but for the injected labels: two copies.
+          const ls = table.labelsStart[row];
+          const nameStart = table.nameStart[row];
+          const nameEnd = nameStart + names[role].length;
+          if (body[ls - 1] === 0x7b) {
+            w.copy(body, nameStart, ls);
+            w.bytes(prefix);
+            if (table.labelsEnd[row] > ls) w.byte(0x2c);
+            w.copy(body, ls, table.end[row]);
+          } else {
+            w.copy(body, nameStart, nameEnd);
+            w.byte(0x7b);
+            w.bytes(prefix);
+            w.byte(0x7d);
+            w.copy(body, nameEnd, table.end[row]);
+          }
+          w.byte(0x0a);
+          samples++;
+          continue;
+        }
         const lineStart = w.length;
-        w.ascii(names[role]);
+        w.bytes(names[role]);
         w.byte(0x7b);
         w.bytes(prefix);
         const ls = table.labelsStart[row];
         const le = table.labelsEnd[row];
-        const flags = table.flags[row];
         if (flags & noCopyMask) {
           const labels = injectLabels(decodeLabels(body, ls, le), injected);
           w.utf8(encodeLabels(labels.slice(injected.length)).replace(/^(?=.)/, ','));

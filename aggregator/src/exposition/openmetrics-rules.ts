@@ -37,7 +37,7 @@ export function checkOpenMetricsFamily(
 ): RuleViolation | undefined {
   const current: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
   const previous: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
-  const seenGroups = new Set<string>();
+  const seenGroups = new GroupSet(body, table, type, roleOf);
   let havePrevious = false;
   let previousTimestamp: number | undefined;
   const isHistogram = type === 'histogram' || type === 'gaugehistogram';
@@ -46,34 +46,35 @@ export function checkOpenMetricsFamily(
     const role = roleOf(row);
     const value = table.value[row];
     const flags = table.flags[row];
-    const line = table.line[row];
-    const fail = (reason: string): RuleViolation => ({ line, reason: `${reason} (metric family "${name}")` });
 
     if (type === 'stateset' && !hasLabelNamed(body, table.labelsStart[row], table.labelsEnd[row], name)) {
-      return fail(`stateset sample needs a label named "${name}"`);
+      return violation(table, row, name, `stateset sample needs a label named "${name}"`);
     }
     if (role === SampleRole.Bucket) {
-      if (!(flags & LabelFlags.HasLe)) return fail('bucket sample without an "le" label');
+      if (!(flags & LabelFlags.HasLe))
+        return violation(table, row, name, 'bucket sample without an "le" label');
       const le = parseOpenMetricsNumber(body, table.leValueStart[row], table.leValueEnd[row]);
-      if (le === undefined || Number.isNaN(le)) return fail('bucket "le" label is not a number');
+      if (le === undefined || Number.isNaN(le))
+        return violation(table, row, name, 'bucket "le" label is not a number');
+      table.le[row] = le;
       if (
         le === Number.POSITIVE_INFINITY &&
         !bytesEqual(body, table.leValueStart[row], table.leValueEnd[row], '+Inf')
       ) {
-        return fail('the infinite bucket must be written le="+Inf"');
+        return violation(table, row, name, 'the infinite bucket must be written le="+Inf"');
       }
-      if (!Number.isInteger(value)) return fail('bucket value must be an integer');
+      if (!Number.isInteger(value)) return violation(table, row, name, 'bucket value must be an integer');
     }
     if ((role === SampleRole.Count || role === SampleRole.GCount) && !Number.isInteger(value)) {
-      return fail('count value must be an integer');
+      return violation(table, row, name, 'count value must be an integer');
     }
     if (type === 'summary' && role === SampleRole.Bare) {
       if (!(flags & LabelFlags.HasQuantile))
-        return fail('summary quantile sample without a "quantile" label');
+        return violation(table, row, name, 'summary quantile sample without a "quantile" label');
       const q = parseOpenMetricsNumber(body, table.quantileValueStart[row], table.quantileValueEnd[row]);
       if (q === undefined || !(q >= 0 && q <= 1))
-        return fail('"quantile" label must be a number from 0 to 1');
-      if (value < 0) return fail('quantile values cannot be negative');
+        return violation(table, row, name, '"quantile" label must be a number from 0 to 1');
+      if (value < 0) return violation(table, row, name, 'quantile values cannot be negative');
     }
 
     groupOf(table, row, type, role, current);
@@ -82,23 +83,25 @@ export function checkOpenMetricsFamily(
     const sameGroup =
       type === 'info' || (havePrevious && spansEqual(body, current, previous) && havePrevious);
     if (havePrevious && !sameGroup) {
-      if (seenGroups.has(keyOf(body, current))) return fail('samples of one metric are not contiguous');
+      if (seenGroups.has(current))
+        return violation(table, row, name, 'samples of one metric are not contiguous');
     }
     if (havePrevious && sameGroup) {
       if (hasTimestamp !== (previousTimestamp !== undefined)) {
-        return fail('some samples of a metric have a timestamp and others do not');
+        return violation(table, row, name, 'some samples of a metric have a timestamp and others do not');
       }
       if (timestamp !== undefined && previousTimestamp !== undefined && timestamp < previousTimestamp) {
-        if (type !== 'info') return fail('timestamps go backwards within a metric');
+        if (type !== 'info') return violation(table, row, name, 'timestamps go backwards within a metric');
       }
     }
-    if (!havePrevious || !sameGroup) seenGroups.add(keyOf(body, current));
+    if (!havePrevious || !sameGroup) seenGroups.add(current, row);
     copySpan(current, previous);
     havePrevious = true;
     previousTimestamp = timestamp;
 
-    if (type === 'stateset' && value !== 0 && value !== 1) return fail('stateset values must be 0 or 1');
-    if (type === 'info' && value !== 1) return fail('info values must be 1');
+    if (type === 'stateset' && value !== 0 && value !== 1)
+      return violation(table, row, name, 'stateset values must be 0 or 1');
+    if (type === 'info' && value !== 1) return violation(table, row, name, 'info values must be 1');
     const counterLike =
       role === SampleRole.Total ||
       role === SampleRole.Sum ||
@@ -106,16 +109,27 @@ export function checkOpenMetricsFamily(
       role === SampleRole.Bucket ||
       role === SampleRole.GCount;
     if ((counterLike || role === SampleRole.GSum) && Number.isNaN(value)) {
-      return fail('counter-like values cannot be NaN');
+      return violation(table, row, name, 'counter-like values cannot be NaN');
     }
-    if (counterLike && value < 0) return fail('counter-like values cannot be negative');
+    if (counterLike && value < 0)
+      return violation(table, row, name, 'counter-like values cannot be negative');
     if (table.exemplarStart[row] >= 0) {
       const allowed =
         (isHistogram && role === SampleRole.Bucket) || (type === 'counter' && role === SampleRole.Total);
-      if (!allowed) return fail('exemplars are only allowed on counter _total and histogram _bucket samples');
+      if (!allowed)
+        return violation(
+          table,
+          row,
+          name,
+          'exemplars are only allowed on counter _total and histogram _bucket samples',
+        );
     }
   }
   return isHistogram ? checkHistograms(body, table, name, type, samples, roleOf) : undefined;
+}
+
+function violation(table: SampleTable, row: number, name: string, reason: string): RuleViolation {
+  return { line: table.line[row], reason: `${reason} (metric family "${name}")` };
 }
 
 /** Per metric of a histogram: ordered buckets ending at +Inf, counts consistent with buckets. */
@@ -170,7 +184,7 @@ function checkHistograms(
     lastRow = row;
     const value = table.value[row];
     if (role === SampleRole.Bucket) {
-      const le = parseOpenMetricsNumber(body, table.leValueStart[row], table.leValueEnd[row]) as number;
+      const le = table.le[row]; // Parsed by the first pass.
       if (le < 0) negativeBuckets = true;
       if (bucket !== undefined && le <= bucket) {
         return {
@@ -226,12 +240,57 @@ function spanLength(span: GroupSpan): number {
 function spansEqual(body: Buffer, a: GroupSpan, b: GroupSpan): boolean {
   const n = spanLength(a);
   if (n !== spanLength(b)) return false;
+  // The common case: both holes (if any) at the same relative place, compare the two pieces directly.
+  if (a.holeStart - a.start === b.holeStart - b.start) {
+    const head = a.holeStart - a.start;
+    for (let k = 0; k < head; k++) if (body[a.start + k] !== body[b.start + k]) return false;
+    const tail = a.end - a.holeEnd;
+    for (let k = 0; k < tail; k++) if (body[a.holeEnd + k] !== body[b.holeEnd + k]) return false;
+    return true;
+  }
   for (let k = 0; k < n; k++) if (byteAt(body, a, k) !== byteAt(body, b, k)) return false;
   return true;
 }
 
-function keyOf(body: Buffer, span: GroupSpan): string {
-  return latin1(body, span.start, span.holeStart) + latin1(body, span.holeEnd, span.end);
+/**
+ * The groups seen so far, by a hash of their bytes: no string per sample. Colliding hashes are told
+ * apart by comparing the bytes.
+ */
+class GroupSet {
+  private readonly rows = new Map<number, number[]>();
+  private readonly other: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly table: SampleTable,
+    private readonly type: MetricType,
+    private readonly roleOf: (row: number) => SampleRole,
+  ) {}
+
+  has(span: GroupSpan): boolean {
+    const rows = this.rows.get(hashSpan(this.body, span));
+    if (!rows) return false;
+    for (const row of rows) {
+      groupOf(this.table, row, this.type, this.roleOf(row), this.other);
+      if (spansEqual(this.body, span, this.other)) return true;
+    }
+    return false;
+  }
+
+  add(span: GroupSpan, row: number): void {
+    const hash = hashSpan(this.body, span);
+    const rows = this.rows.get(hash);
+    if (rows) rows.push(row);
+    else this.rows.set(hash, [row]);
+  }
+}
+
+/** FNV-1a over the span's bytes, skipping its hole. */
+function hashSpan(body: Buffer, span: GroupSpan): number {
+  let h = 0x811c9dc5;
+  for (let i = span.start; i < span.holeStart; i++) h = Math.imul(h ^ body[i], 0x01000193);
+  for (let i = span.holeEnd; i < span.end; i++) h = Math.imul(h ^ body[i], 0x01000193);
+  return h >>> 0;
 }
 
 function copySpan(from: GroupSpan, to: GroupSpan): void {

@@ -44,7 +44,7 @@ export function parseOpenMetrics(body: Buffer, reservedLabels: readonly string[]
 }
 
 class OpenMetricsParser {
-  private readonly samples = new SampleTable();
+  private readonly samples: SampleTable;
   private readonly families: Family[] = [];
   /** Every sample name a closed family may produce: a name must never mean two families. */
   private readonly claimedNames = new Set<string>();
@@ -58,6 +58,8 @@ class OpenMetricsParser {
     private readonly reservedLabels: readonly string[],
   ) {
     this.labels = new LabelScanner(reservedLabels);
+    // About one sample per 64 bytes in typical bodies; the table grows if there are more.
+    this.samples = new SampleTable(body.length >> 6);
   }
 
   parse(): ParsedExposition {
@@ -223,6 +225,7 @@ class OpenMetricsParser {
     }
     const row = table.add(role as SampleRole, this.line);
     family.samples.push(row);
+    table.nameStart[row] = start;
 
     let flags = 0;
     if (i < end && body[i] === OPEN_BRACE) {
@@ -265,6 +268,7 @@ class OpenMetricsParser {
     table.valueEnd[row] = i;
     table.timestampStart[row] = -1;
     table.exemplarStart[row] = -1;
+    table.end[row] = end;
     if (i === end) return;
     i++; // The space after the value.
 

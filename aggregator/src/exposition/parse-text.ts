@@ -36,7 +36,7 @@ export function parseText(body: Buffer, reservedLabels: readonly string[]): Pars
 }
 
 class TextParser {
-  private readonly samples = new SampleTable();
+  private readonly samples: SampleTable;
   private readonly families: Family[] = [];
   /** Families by name: declared ones and those implied by a sample. */
   private readonly byName = new Map<string, Family>();
@@ -51,6 +51,8 @@ class TextParser {
     private readonly reservedLabels: readonly string[],
   ) {
     this.labels = new LabelScanner(reservedLabels);
+    // About one sample per 64 bytes in typical bodies; the table grows if there are more.
+    this.samples = new SampleTable(body.length >> 6);
   }
 
   parse(): ParsedExposition {
@@ -151,6 +153,7 @@ class TextParser {
     const { family, role } = this.familyOf(start, nameEnd);
     const row = table.add(role, this.line);
     family.samples.push(row);
+    table.nameStart[row] = start;
 
     while (i < end && isBlank(body[i])) i++;
     let flags = 0;
@@ -194,6 +197,7 @@ class TextParser {
 
     while (i < end && isBlank(body[i])) i++;
     table.exemplarStart[row] = -1;
+    table.end[row] = table.valueEnd[row];
     if (i === end) {
       table.timestampStart[row] = -1;
       return;
@@ -205,6 +209,7 @@ class TextParser {
     }
     table.timestampStart[row] = timestampStart;
     table.timestampEnd[row] = i;
+    table.end[row] = i;
     while (i < end && isBlank(body[i])) i++;
     if (i < end) this.fail(`unexpected text after the timestamp: ${quoteBytes(body, i, end)}`);
   }

@@ -25,29 +25,62 @@ const INITIAL_CAPACITY = 1024;
  */
 export class SampleTable {
   length = 0;
-  role = new Uint8Array(INITIAL_CAPACITY);
-  flags = new Uint8Array(INITIAL_CAPACITY);
-  line = new Int32Array(INITIAL_CAPACITY);
+  role: Uint8Array;
+  flags: Uint8Array;
+  line: Int32Array;
+  /** First byte of the sample's name, and the end of its meaningful bytes (before trailing blanks). */
+  nameStart: Int32Array;
+  end: Int32Array;
   /** Bytes between `{` and `}`, both excluded; start === end when there are no labels. */
-  labelsStart = new Int32Array(INITIAL_CAPACITY);
-  labelsEnd = new Int32Array(INITIAL_CAPACITY);
+  labelsStart: Int32Array;
+  labelsEnd: Int32Array;
   /** Span of the `le="…"` pair with one adjacent comma, and of its value inside the quotes. */
-  lePairStart = new Int32Array(INITIAL_CAPACITY);
-  lePairEnd = new Int32Array(INITIAL_CAPACITY);
-  leValueStart = new Int32Array(INITIAL_CAPACITY);
-  leValueEnd = new Int32Array(INITIAL_CAPACITY);
-  quantilePairStart = new Int32Array(INITIAL_CAPACITY);
-  quantilePairEnd = new Int32Array(INITIAL_CAPACITY);
-  quantileValueStart = new Int32Array(INITIAL_CAPACITY);
-  quantileValueEnd = new Int32Array(INITIAL_CAPACITY);
-  value = new Float64Array(INITIAL_CAPACITY);
-  valueStart = new Int32Array(INITIAL_CAPACITY);
-  valueEnd = new Int32Array(INITIAL_CAPACITY);
-  timestampStart = new Int32Array(INITIAL_CAPACITY);
-  timestampEnd = new Int32Array(INITIAL_CAPACITY);
+  lePairStart: Int32Array;
+  lePairEnd: Int32Array;
+  leValueStart: Int32Array;
+  leValueEnd: Int32Array;
+  quantilePairStart: Int32Array;
+  quantilePairEnd: Int32Array;
+  quantileValueStart: Int32Array;
+  quantileValueEnd: Int32Array;
+  value: Float64Array;
+  /** The parsed `le` of a bucket, filled by the OpenMetrics checks. */
+  le: Float64Array;
+  valueStart: Int32Array;
+  valueEnd: Int32Array;
+  timestampStart: Int32Array;
+  timestampEnd: Int32Array;
   /** From the `#` of an OpenMetrics exemplar to the end of the line. */
-  exemplarStart = new Int32Array(INITIAL_CAPACITY);
-  exemplarEnd = new Int32Array(INITIAL_CAPACITY);
+  exemplarStart: Int32Array;
+  exemplarEnd: Int32Array;
+
+  /** @param capacity rows to allocate up front (the table grows as needed). */
+  constructor(capacity = INITIAL_CAPACITY) {
+    const n = Math.max(16, capacity);
+    this.role = new Uint8Array(n);
+    this.flags = new Uint8Array(n);
+    this.line = new Int32Array(n);
+    this.nameStart = new Int32Array(n);
+    this.end = new Int32Array(n);
+    this.labelsStart = new Int32Array(n);
+    this.labelsEnd = new Int32Array(n);
+    this.lePairStart = new Int32Array(n);
+    this.lePairEnd = new Int32Array(n);
+    this.leValueStart = new Int32Array(n);
+    this.leValueEnd = new Int32Array(n);
+    this.quantilePairStart = new Int32Array(n);
+    this.quantilePairEnd = new Int32Array(n);
+    this.quantileValueStart = new Int32Array(n);
+    this.quantileValueEnd = new Int32Array(n);
+    this.value = new Float64Array(n);
+    this.le = new Float64Array(n);
+    this.valueStart = new Int32Array(n);
+    this.valueEnd = new Int32Array(n);
+    this.timestampStart = new Int32Array(n);
+    this.timestampEnd = new Int32Array(n);
+    this.exemplarStart = new Int32Array(n);
+    this.exemplarEnd = new Int32Array(n);
+  }
 
   /** Reserves the next row and returns its index; the caller fills every column. */
   add(role: SampleRole, line: number): number {

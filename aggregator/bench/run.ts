@@ -1,0 +1,4 @@
+// `npm run bench`: every benchmark, figures as ratios measured in one run.
+import { runEngineBenchmark } from './engine';
+
+runEngineBenchmark();
