@@ -144,17 +144,17 @@ class Parser {
         continue;
       }
       result += this.text.slice(chunkStart, this.pos);
-      const escape = this.text[this.pos + 1];
-      if (escape === 'u') {
+      const escaped = this.text[this.pos + 1];
+      if (escaped === 'u') {
         const hex = this.text.slice(this.pos + 2, this.pos + 6);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape (expected 4 hex digits)');
         result += String.fromCharCode(Number.parseInt(hex, 16));
         this.pos += 6;
-      } else if (escape !== undefined && escape in ESCAPES) {
-        result += ESCAPES[escape];
+      } else if (escaped !== undefined && escaped in ESCAPES) {
+        result += ESCAPES[escaped];
         this.pos += 2;
       } else {
-        this.fail(`invalid escape ${JSON.stringify(`\\${escape ?? ''}`)}`);
+        this.fail(`invalid escape ${JSON.stringify(`\\${escaped ?? ''}`)}`);
       }
       chunkStart = this.pos;
     }

@@ -7,6 +7,9 @@ export function didYouMean(
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of known) {
+    // An abbreviation (`ca` for `caFile`) is as likely a slip as a typo.
+    if (word.length >= 2 && candidate.toLowerCase().startsWith(word.toLowerCase()))
+      return ` (did you mean ${quote(candidate)}?)`;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;

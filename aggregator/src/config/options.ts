@@ -1,7 +1,6 @@
 // The global settings, each settable by a flag, environment variables and (most) the config file.
 // This table is the one source of truth for --help, the README table and the resolution in cli.ts.
-import { CONFIG_DEFAULTS } from './config';
-import { ConfigError } from './config-error';
+
 import { labelNameProblem, nameProblem } from './_upstream';
 import {
   describe,
@@ -14,6 +13,8 @@ import {
   parseNonEmptyString,
   parsePort,
 } from './_values';
+import { CONFIG_DEFAULTS } from './config';
+import { ConfigError } from './config-error';
 
 /** Every flag `--foo-bar` is also the environment variable `METRICS_AGGREGATOR_FOO_BAR`. */
 export const ENV_PREFIX = 'METRICS_AGGREGATOR';
@@ -123,7 +124,8 @@ export const OPTIONS = Object.freeze({
   forceText: option({
     flag: 'force-text',
     boolean: true,
-    description: "Always answer the classic text format, whatever the Accept header (needed behind Istio's metrics merge)",
+    description:
+      "Always answer the classic text format, whatever the Accept header (needed behind Istio's metrics merge)",
     defaultText: String(CONFIG_DEFAULTS.forceText),
     parse: parseBoolean,
   }),
@@ -141,7 +143,8 @@ export const OPTIONS = Object.freeze({
   }),
   maxBodyBytes: option({
     flag: 'max-body-bytes',
-    description: 'Largest exposition taken from one upstream, after decompression (10MiB, 50Mi, 1GB, 1048576)',
+    description:
+      'Largest exposition taken from one upstream, after decompression (10MiB, 50Mi, 1GB, 1048576)',
     defaultText: formatBytes(CONFIG_DEFAULTS.maxBodyBytes),
     parse: parseByteSize,
   }),
@@ -211,7 +214,8 @@ function parseOriginLabel(raw: unknown, at: string): string {
 }
 
 function parseSelfOrigin(raw: unknown, at: string): string {
-  if (typeof raw !== 'string') throw new ConfigError('INVALID_TYPE', `${at}: expected a name, got ${describe(raw)}`);
+  if (typeof raw !== 'string')
+    throw new ConfigError('INVALID_TYPE', `${at}: expected a name, got ${describe(raw)}`);
   const problem = nameProblem(raw);
   if (problem) {
     const hint = raw === '' ? ' (to omit the own metrics, use --no-self-metrics)' : '';
@@ -229,7 +233,10 @@ function parseTracingEndpoint(raw: unknown, at: string): string {
     url = undefined;
   }
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-    throw new ConfigError('INVALID_URL', `${at}: ${describe(raw)} is not an http or https URL (e.g. http://otel-collector:4318)`);
+    throw new ConfigError(
+      'INVALID_URL',
+      `${at}: ${describe(raw)} is not an http or https URL (e.g. http://otel-collector:4318)`,
+    );
   }
   return text;
 }
