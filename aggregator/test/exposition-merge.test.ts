@@ -243,6 +243,23 @@ describe('merging upstreams', () => {
       ]);
     });
 
+    it('writes a classic counter as unknown rather than fall back, when its OpenMetrics name is taken', () => {
+      // A gauge `jobs` and a counter `jobs_total`: as OpenMetrics both would be family `jobs`.
+      const result = mergeTexts(
+        { api: text('# TYPE jobs gauge\njobs 1\n# TYPE jobs_total counter\njobs_total 5\n') },
+        'openmetrics',
+      );
+      expect(result.format).toBe('openmetrics');
+      expect(result.fallbackReason).toBeUndefined();
+      expect(lines(result.text)).toEqual([
+        '# TYPE jobs gauge',
+        'jobs{origin_container="api"} 1',
+        '# TYPE jobs_total unknown',
+        'jobs_total{origin_container="api"} 5',
+        '# EOF',
+      ]);
+    });
+
     it('keeps both sides of a gauge/untyped conflict in one family under the first type and counts it', () => {
       const result = mergeTexts({ api: text('# TYPE x gauge\nx 1\n'), worker: text('x 2\n') }, 'openmetrics');
       expect(result.format).toBe('openmetrics');

@@ -12,6 +12,8 @@ export interface Part {
   readonly family: Family;
   /** Output role for each source role, -1 where that role is not part of this part. */
   readonly roleMap: readonly (SampleRole | -1)[];
+  /** A classic family written with an OpenMetrics type, which could instead be written as unknown. */
+  readonly degradable?: boolean;
 }
 
 export interface OutputFamily {
@@ -111,13 +113,18 @@ function toText(source: number, f: Family): Candidate[] {
  * OpenMetrics families a classic family becomes: its own type when its samples keep that type's
  * rules, else one `unknown` family per sample name (names kept, only the declared type is lost).
  */
-function toOpenMetrics(source: number, exposition: ParsedExposition, f: Family): Candidate[] {
+function toOpenMetrics(
+  source: number,
+  exposition: ParsedExposition,
+  f: Family,
+  degrade: boolean,
+): Candidate[] {
   const c = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]): Candidate => ({
     name,
     type,
     help: f.help,
     unit: undefined,
-    part: { source, family: f, roleMap: map },
+    part: { source, family: f, roleMap: map, degradable: type !== 'unknown' && type !== 'gauge' },
   });
   const fits = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]) =>
     checkOpenMetricsFamily(
@@ -129,13 +136,13 @@ function toOpenMetrics(source: number, exposition: ParsedExposition, f: Family):
       'text',
       (row) => map[exposition.samples.role[row]] as SampleRole,
     ) === undefined;
-  if (f.type === 'counter' && f.name.endsWith('_total') && f.name.length > '_total'.length) {
+  if (!degrade && f.type === 'counter' && f.name.endsWith('_total') && f.name.length > '_total'.length) {
     const map = only(SampleRole.Bare, SampleRole.Total);
     const base = f.name.slice(0, -'_total'.length);
     if (fits(base, 'counter', map)) return [c(base, 'counter', map)];
   }
   if (f.type === 'gauge' || f.type === 'unknown') return [c(f.name, f.type, only(SampleRole.Bare))];
-  if ((f.type === 'histogram' || f.type === 'summary') && fits(f.name, f.type, IDENTITY)) {
+  if (!degrade && (f.type === 'histogram' || f.type === 'summary') && fits(f.name, f.type, IDENTITY)) {
     return [c(f.name, f.type, IDENTITY)];
   }
   const present = new Set<SampleRole>(f.samples.map((row) => exposition.samples.role[row]));
@@ -145,7 +152,17 @@ function toOpenMetrics(source: number, exposition: ParsedExposition, f: Family):
 /** Types whose samples are all named as the family and carry no rules: one can stand for the other. */
 const INTERCHANGEABLE = new Set<MetricType>(['gauge', 'unknown']);
 
-export class Unrepresentable extends Error {}
+/** OpenMetrics cannot hold the families as planned; degrading `degradable` ones to unknown may help. */
+export class Unrepresentable extends Error {
+  constructor(
+    message: string,
+    readonly degradable: readonly Family[],
+  ) {
+    super(message);
+  }
+}
+
+const degradableOf = (parts: readonly Part[]) => parts.filter((p) => p.degradable).map((p) => p.family);
 
 /**
  * Groups every upstream family into output families. For OpenMetrics, throws Unrepresentable
@@ -154,6 +171,7 @@ export class Unrepresentable extends Error {}
 export function plan(
   sources: readonly { origin: string; exposition: ParsedExposition }[],
   format: ExpositionFormat,
+  degraded: ReadonlySet<Family> = new Set(),
 ): Plan {
   const families: OutputFamily[] = [];
   const byName = new Map<string, OutputFamily>();
@@ -173,7 +191,7 @@ export function plan(
             ]
           : format === 'text'
             ? toText(source, family)
-            : toOpenMetrics(source, exposition, family);
+            : toOpenMetrics(source, exposition, family, degraded.has(family));
       for (const [index, candidate] of candidates.entries()) {
         const used = family.samples.some(
           (row) => candidate.part.roleMap[exposition.samples.role[row]] !== -1,
@@ -202,6 +220,7 @@ export function plan(
           ) {
             throw new Unrepresentable(
               `metric family "${candidate.name}" is a ${existing.type} in "${first}" and a ${candidate.type} in "${origin}"`,
+              degradableOf([...existing.parts, candidate.part]),
             );
           }
         }
@@ -219,17 +238,18 @@ export function plan(
 
 // OpenMetrics forbids two families whose sample names could meet (a gauge "x_total" beside a counter "x").
 function assertNoClash(families: readonly OutputFamily[]): void {
-  const claimed = new Map<string, string>();
+  const claimed = new Map<string, OutputFamily>();
   for (const family of families) {
     for (const role of new Set([SampleRole.Bare, ...rolesOf('openmetrics', family.type)])) {
       const name = family.name + SUFFIXES[role];
       const other = claimed.get(name);
       if (other !== undefined) {
         throw new Unrepresentable(
-          `metric families "${other}" and "${family.name}" would both own the name "${name}"`,
+          `metric families "${other.name}" and "${family.name}" would both own the name "${name}"`,
+          degradableOf([...other.parts, ...family.parts]),
         );
       }
-      claimed.set(name, family.name);
+      claimed.set(name, family);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { plan, type TypeConflict, Unrepresentable } from './_plan';
 import { writeFamilies } from './_writer';
-import type { ParsedExposition } from './family';
+import type { Family, ParsedExposition } from './family';
 import { contentTypeOf, type ExpositionFormat } from './format';
 import { isValidLabelName, type Label } from './label';
 
@@ -62,14 +62,24 @@ export function mergeExpositions(sources: readonly MergeSource[], options: Merge
 
   let format = options.format;
   let fallbackReason: string | undefined;
-  let planned: ReturnType<typeof plan>;
-  try {
-    planned = plan(sources, format);
-  } catch (error) {
-    if (!(error instanceof Unrepresentable)) throw error;
-    fallbackReason = `${error.message}: OpenMetrics cannot hold both without renaming a series`;
-    format = 'text';
-    planned = plan(sources, format);
+  let planned: ReturnType<typeof plan> | undefined;
+  // A classic counter, histogram or summary in the way is written as unknown families instead (names
+  // kept); only when OpenMetrics families themselves collide is the answer classic text.
+  const degraded = new Set<Family>();
+  while (!planned) {
+    try {
+      planned = plan(sources, format, degraded);
+    } catch (error) {
+      if (!(error instanceof Unrepresentable)) throw error;
+      const fresh = error.degradable.filter((f) => !degraded.has(f));
+      if (fresh.length > 0) {
+        for (const family of fresh) degraded.add(family);
+        continue;
+      }
+      fallbackReason = `${error.message}: OpenMetrics cannot hold both without renaming a series`;
+      format = 'text';
+      planned = plan(sources, format);
+    }
   }
   const written = writeFamilies(planned.families, writerSources, format);
   return {
