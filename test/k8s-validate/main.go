@@ -46,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "")
 	usageErr := func(format string, a ...interface{}) int {
 		fmt.Fprintf(stderr, "k8s-validate: "+format+"\n", a...)
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprintln(stderr, strings.SplitN(usageText, "\n", 2)[0])
 		return 2
 	}
 	// Allow flags and files in any order.

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
+
 	"fmt"
 	"strings"
 
@@ -14,14 +14,14 @@ import (
 
 // Result is the outcome for one object. It is also the JSON output shape.
 type Result struct {
-	File       string `json:"file"`
-	Index      int    `json:"index"`          // 0-based among the non-empty documents of File
-	Item       *int   `json:"item,omitempty"` // 0-based position inside a List document
-	Line       int    `json:"line"`           // 1-based line where the document starts
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	Namespace  string `json:"namespace,omitempty"`
+	File       string   `json:"file"`
+	Index      int      `json:"index"`          // 0-based among the non-empty documents of File
+	Item       *int     `json:"item,omitempty"` // 0-based position inside a List document
+	Line       int      `json:"line"`           // 1-based line where the document starts
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Name       string   `json:"name"`
+	Namespace  string   `json:"namespace,omitempty"`
 	Errors     []string `json:"errors"`
 }
 
@@ -251,5 +251,3 @@ func (v *Validator) validateObject(r Result, obj map[string]interface{}, j []byt
 	r.Errors = append(r.Errors, msg)
 	return r
 }
-
-var errUsage = errors.New("usage")
