@@ -24,3 +24,6 @@ npm ci --no-audit --no-fund --loglevel=error
 bash scripts/go-tools.sh
 
 npm test
+
+# The manifest validator that the construct, chart and kustomize tests rely on, tested on its own.
+(cd test/k8s-validate && go test -count=1 ./...)
