@@ -65,7 +65,7 @@ export function writeFamilies(
         const role = part.roleMap[table.role[row]];
         if (role === -1) continue;
         const flags = table.flags[row];
-        if (sameFormat && !(flags & noCopyMask)) {
+        if (!(flags & noCopyMask) && (sameFormat || flags & LabelFlags.Portable)) {
           // The line is already right but for the injected labels: two copies.
           const ls = table.labelsStart[row];
           const nameStart = table.nameStart[row];

@@ -269,7 +269,11 @@ class OpenMetricsParser {
     table.timestampStart[row] = -1;
     table.exemplarStart[row] = -1;
     table.end[row] = end;
-    if (i === end) return;
+    if (i === end) {
+      // No timestamp, no exemplar: the line is valid classic text as it stands.
+      table.flags[row] = flags | LabelFlags.Portable;
+      return;
+    }
     i++; // The space after the value.
 
     if (body[i] !== HASH) {

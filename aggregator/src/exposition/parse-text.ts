@@ -11,10 +11,11 @@ import {
   latin1,
   OPEN_BRACE,
   quoteBytes,
+  SPACE,
 } from './_bytes';
 import { roleIn, rolesOf } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
-import { isHexFloat, isTextTimestamp, parseTextNumber } from './_numbers';
+import { isHexFloat, isTextTimestamp, parseOpenMetricsNumber, parseTextNumber } from './_numbers';
 import type { Family, MetricType, ParsedExposition } from './family';
 import { ExpositionParseError } from './parse-error';
 import { SampleRole, SUFFIXES } from './sample-role';
@@ -67,7 +68,7 @@ class TextParser {
       while (i < lineEnd && isBlank(body[i])) i++;
       if (i < lineEnd) {
         if (body[i] === HASH) this.comment(i + 1, lineEnd);
-        else this.sample(i, lineEnd);
+        else this.sample(i, lineEnd, i === pos);
       }
       pos = lineEnd + 1;
     }
@@ -142,7 +143,7 @@ class TextParser {
     family.typed = true;
   }
 
-  private sample(start: number, end: number): void {
+  private sample(start: number, end: number, atLineStart: boolean): void {
     const body = this.body;
     const table = this.samples;
     let i = start;
@@ -193,6 +194,8 @@ class TextParser {
     table.value[row] = value;
     table.valueStart[row] = valueStart;
     table.valueEnd[row] = i;
+    if (i === end && atLineStart && isPortable(body, nameEnd, valueStart, i, flags))
+      flags |= LabelFlags.Portable;
     table.flags[row] = flags;
 
     while (i < end && isBlank(body[i])) i++;
@@ -254,6 +257,26 @@ class TextParser {
     this.current = family;
     return { family, role };
   }
+}
+
+/**
+ * Whether a sample line without timestamp is written exactly as OpenMetrics would write it: labels
+ * (if any) right after the name without whitespace, one space, an OpenMetrics number.
+ */
+function isPortable(
+  body: Buffer,
+  nameEnd: number,
+  valueStart: number,
+  valueEnd: number,
+  flags: number,
+): boolean {
+  if (flags & (LabelFlags.LooseSyntax | LabelFlags.HexValue)) return false;
+  if (body[valueStart - 1] !== SPACE || isBlank(body[valueStart - 2])) return false;
+  if (body[nameEnd] !== OPEN_BRACE && valueStart !== nameEnd + 1) return false;
+  const first = body[valueStart];
+  // A decimal (not hexadecimal) value starting with a digit is the same number in both grammars.
+  if (first >= 0x30 && first <= 0x39) return true;
+  return parseOpenMetricsNumber(body, valueStart, valueEnd) !== undefined;
 }
 
 /** Classic HELP escapes are \\ and \n; Prometheus keeps any other backslash as it is. */

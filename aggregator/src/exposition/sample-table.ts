@@ -14,6 +14,8 @@ export enum LabelFlags {
   HasQuantile = 16,
   /** The value is a hexadecimal float, which OpenMetrics cannot carry as written. */
   HexValue = 32,
+  /** The whole line is valid, as written, in both formats: the writer may copy it into either. */
+  Portable = 64,
 }
 
 const INITIAL_CAPACITY = 1024;
