@@ -102,6 +102,11 @@ describe('classic text parser', () => {
     ]);
   });
 
+  it('keeps an unknown escape before a multi-byte character as written, as Prometheus does', () => {
+    const [s] = samples('a{b="\\\u0080x\\zé"} 1\n');
+    expect(s.labels).toEqual([{ name: 'b', value: '\\\u0080x\\zé' }]);
+  });
+
   it('reads HELP escapes \\\\ and \\n and keeps other backslashes', () => {
     const [family] = parse('# HELP a x\\\\y\\nz\\t\na 1\n').families;
     expect(family.help).toBe('x\\y\nz\\t');

@@ -21,15 +21,14 @@ export function decodeLabels(buf: Buffer, s: number, e: number): Label[] {
       if (buf[i] === BACKSLASH) {
         const next = buf[i + 1];
         value += buf.toString('utf8', chunk, i);
-        value +=
-          next === 0x6e
-            ? '\n'
-            : next === BACKSLASH
-              ? '\\'
-              : next === QUOTE
-                ? '"'
-                : `\\${String.fromCharCode(next)}`;
-        i += 2;
+        if (next === 0x6e || next === BACKSLASH || next === QUOTE) {
+          value += next === 0x6e ? '\n' : next === BACKSLASH ? '\\' : '"';
+          i += 2;
+        } else {
+          // Any other escape stays as written: the backslash, then the character (maybe multi-byte).
+          value += '\\';
+          i += 1;
+        }
         chunk = i;
       } else i++;
     }

@@ -10,7 +10,6 @@ import {
   isBlank,
   isLabelNameChar,
   isLabelNameStart,
-  LF,
   QUOTE,
   quoteBytes,
 } from './_bytes';
@@ -31,7 +30,11 @@ export class LabelScanner {
   error = '';
   private names = new Int32Array(64);
 
-  constructor(private readonly reserved: readonly string[]) {}
+  /** @param countRunes count characters into `runeCount` (for exemplar labels) */
+  constructor(
+    private readonly reserved: readonly string[],
+    private readonly countRunes = false,
+  ) {}
 
   /**
    * Scans from just after `{`. Strict is OpenMetrics (no whitespace, no trailing comma); loose is
@@ -57,7 +60,7 @@ export class LabelScanner {
         return this.fail(buf, nameStart, nameEnd, 'duplicate label name');
       }
       this.remember(nameStart, nameEnd, count++);
-      this.runeCount += nameEnd - nameStart;
+      if (this.countRunes) this.runeCount += nameEnd - nameStart;
       if (!strict) i = this.skipBlanks(buf, i, end);
       if (i >= end || buf[i] !== EQUALS) return this.fail(buf, i, end, 'expected "=" after the label name');
       i++;
@@ -65,33 +68,30 @@ export class LabelScanner {
       if (i >= end || buf[i] !== QUOTE) return this.fail(buf, i, end, 'expected a quoted label value');
       i++;
       const valueStart = i;
+      // Lines end at their LF, so `end` bounds the value; characters are counted afterwards, and only
+      // for exemplars, to keep this loop to three comparisons a byte.
       let nonAscii = false;
+      let escapes = 0;
       for (;;) {
-        if (i >= end || buf[i] === LF) return this.fail(buf, valueStart - 1, end, 'unterminated label value');
+        if (i >= end) return this.fail(buf, valueStart - 1, end, 'unterminated label value');
         const c = buf[i];
         if (c === QUOTE) break;
         if (c === BACKSLASH) {
+          if (i + 1 >= end) return this.fail(buf, valueStart - 1, end, 'unterminated label value');
           const next = buf[i + 1];
-          if (i + 1 >= end || next === LF)
-            return this.fail(buf, valueStart - 1, end, 'unterminated label value');
-          if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
-            this.flags |= LabelFlags.OddEscape;
-            this.runeCount++;
-          }
-          this.runeCount++;
+          if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) this.flags |= LabelFlags.OddEscape;
+          else escapes++;
           i += 2;
           continue;
         }
-        if (c >= 0x80) {
-          nonAscii = true;
-          if (c >= 0xc0) this.runeCount++;
-        } else this.runeCount++;
+        if (c >= 0x80) nonAscii = true;
         i++;
       }
       const valueEnd = i;
       if (nonAscii && !isUtf8(buf.subarray(valueStart, valueEnd))) {
         return this.fail(buf, valueStart, valueEnd, 'label value is not valid UTF-8');
       }
+      if (this.countRunes) this.runeCount += runesIn(buf, valueStart, valueEnd) - escapes;
       i++;
       this.noteSpecial(buf, nameStart, nameEnd, valueStart, valueEnd, pairStart, i);
       if (!strict) i = this.skipBlanks(buf, i, end);
@@ -189,4 +189,11 @@ export class LabelScanner {
     this.error = s < end ? `${reason} at ${quoteBytes(buf, s, end)}` : `${reason} at end of line`;
     return -1;
   }
+}
+
+/** UTF-8 characters in buf[s..e): every byte but continuation bytes starts one. */
+function runesIn(buf: Buffer, s: number, e: number): number {
+  let n = 0;
+  for (let i = s; i < e; i++) if ((buf[i] & 0xc0) !== 0x80) n++;
+  return n;
 }

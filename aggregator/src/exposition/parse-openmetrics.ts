@@ -49,7 +49,7 @@ class OpenMetricsParser {
   /** Every sample name a closed family may produce: a name must never mean two families. */
   private readonly claimedNames = new Set<string>();
   private readonly labels: LabelScanner;
-  private readonly exemplarLabels = new LabelScanner([]);
+  private readonly exemplarLabels = new LabelScanner([], true);
   private current: OpenFamily | undefined;
   private line = 0;
 
