@@ -4,6 +4,7 @@ import { type Config, DEFAULT_UPSTREAM_DEFAULTS, type UpstreamConfig, VERSION } 
 import { DemoUpstreams } from './demo/demo-upstreams';
 import { Logger } from './observability/logger';
 import { SelfMetrics } from './observability/self-metrics';
+import { createTracer, type Tracer } from './observability/tracing';
 import { UpstreamScraper } from './scrape';
 import { MetricsServer } from './server/http-server';
 
@@ -16,6 +17,7 @@ export class Aggregator {
     private readonly demo: DemoUpstreams | undefined,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly tracer: Tracer | undefined,
   ) {}
 
   static async start(config: Config, logger = new Logger(config.logLevel)): Promise<Aggregator> {
@@ -41,13 +43,15 @@ export class Aggregator {
             VERSION,
           );
     const collector = new Collector(config, upstreams, scraper, metrics, logger);
-    const server = new MetricsServer(config, collector, metrics, logger, VERSION);
+    const tracer = createTracer(config.tracing, VERSION, logger);
+    const server = new MetricsServer(config, collector, metrics, logger, VERSION, tracer);
     let address: AddressInfo;
     try {
       address = await server.listen();
     } catch (error) {
       await scraper.close();
       await demo?.stop();
+      await tracer?.shutdown();
       throw error;
     }
     logger.info('listening', {
@@ -57,15 +61,19 @@ export class Aggregator {
       forceText: config.forceText,
       originLabel: config.originLabel,
     });
-    return new Aggregator(address, server, scraper, demo, config, logger);
+    return new Aggregator(address, server, scraper, demo, config, logger, tracer);
   }
 
-  /** Stops accepting scrapes, finishes those in flight within the grace period, closes upstream connections. */
+  /**
+   * Stops accepting scrapes, finishes those in flight within the grace period, closes upstream
+   * connections, then exports the spans still buffered.
+   */
   async stop(): Promise<void> {
     this.logger.info('shutting down', { graceMs: this.config.shutdownGraceMs });
     await this.server.close(this.config.shutdownGraceMs);
     await this.scraper.close();
     await this.demo?.stop();
+    await this.tracer?.shutdown();
     this.logger.info('stopped');
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '../exposition';
 import type { Logger } from '../observability/logger';
 import type { SelfMetrics, UpstreamFailureReason } from '../observability/self-metrics';
+import type { ScrapeSpan, UpstreamSpan } from '../observability/tracing';
 import { ScrapeError, type UpstreamScraper } from '../scrape';
 import { filterFamilies } from './family-filter';
 import type { UpstreamStatus } from './upstream-status';
@@ -67,12 +68,15 @@ export class Collector {
     return [...this.statuses.values()];
   }
 
-  /** A merged exposition in `format` (or classic text when OpenMetrics cannot hold it), before `deadline`. */
-  async collect(format: ExpositionFormat, deadline: number): Promise<Collection> {
+  /**
+   * A merged exposition in `format` (or classic text when OpenMetrics cannot hold it), before
+   * `deadline`; the upstream spans of a new round become children of `span`.
+   */
+  async collect(format: ExpositionFormat, deadline: number, span?: ScrapeSpan): Promise<Collection> {
     let round = this.inFlight;
     const coalesced = round !== undefined;
     if (!round) {
-      const done = this.scrapeAll(deadline);
+      const done = this.scrapeAll(deadline, span);
       round = { done, merges: new Map() };
       this.inFlight = round;
       const started = round;
@@ -119,12 +123,18 @@ export class Collector {
     return result;
   }
 
-  private scrapeAll(deadline: number): Promise<(MergeSource | undefined)[]> {
-    return Promise.all(this.upstreams.map((u) => this.scrapeOne(u, deadline)));
+  private scrapeAll(deadline: number, span: ScrapeSpan | undefined): Promise<(MergeSource | undefined)[]> {
+    return Promise.all(
+      this.upstreams.map((u) => this.scrapeOne(u, deadline, span?.startUpstream(u.name, u.url))),
+    );
   }
 
   /** One upstream's parsed body, or undefined when it drops out of this round (counted and logged). */
-  private async scrapeOne(upstream: UpstreamConfig, deadline: number): Promise<MergeSource | undefined> {
+  private async scrapeOne(
+    upstream: UpstreamConfig,
+    deadline: number,
+    span: UpstreamSpan | undefined,
+  ): Promise<MergeSource | undefined> {
     const started = performance.now();
     const budgetMs = Math.max(0, Math.min(upstream.timeoutMs, deadline - Date.now()));
     const labels = { upstream: upstream.name };
@@ -148,9 +158,12 @@ export class Collector {
         );
       }
       this.record(upstream, started, { up: true, samples, bytes, error: undefined });
+      span?.end({ outcome: 'up', bytes, samples });
       return { origin: upstream.name, exposition, labels: upstream.labels };
     } catch (error) {
       const failure = describeFailure(upstream, error);
+      const outcome = failure.reason === 'aborted' ? 'aborted' : 'down';
+      span?.end({ outcome, errorReason: failure.reason, errorMessage: failure.message, bytes });
       if (failure.reason === 'aborted') return undefined;
       this.metrics?.upstreamErrors.inc({ upstream: upstream.name, reason: failure.reason });
       this.record(upstream, started, { up: false, samples: undefined, bytes, error: failure });

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { negotiateFormat } from '../exposition';
 import type { Logger } from '../observability/logger';
 import type { SelfMetrics } from '../observability/self-metrics';
+import type { ScrapeSpan, Tracer } from '../observability/tracing';
 import { statusPage } from './status-page';
 
 const gzipAsync = promisify(gzip);
@@ -28,6 +29,7 @@ export class MetricsServer {
     private readonly metrics: SelfMetrics | undefined,
     private readonly logger: Logger,
     private readonly version: string,
+    private readonly tracer?: Tracer,
   ) {
     this.server = createServer((req, res) => {
       const handling = this.handle(req, res).catch((error: unknown) => {
@@ -101,9 +103,24 @@ export class MetricsServer {
   }
 
   private async serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const span = this.tracer?.startScrape();
+    if (!span) return this.answerMetrics(req, res, undefined);
+    try {
+      await this.answerMetrics(req, res, span);
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    }
+  }
+
+  private async answerMetrics(
+    req: IncomingMessage,
+    res: ServerResponse,
+    span: ScrapeSpan | undefined,
+  ): Promise<void> {
     const started = performance.now();
     const format = this.config.forceText ? 'text' : negotiateFormat(req.headers.accept);
-    const collection = await this.collector.collect(format, this.deadlineOf(req));
+    const collection = await this.collector.collect(format, this.deadlineOf(req), span);
     const { merge } = collection;
     if (collection.coalesced) this.metrics?.coalescedScrapes.inc();
     // Best effort: only when every upstream failed does the scrape fail, so that `up` tells.
@@ -129,6 +146,15 @@ export class MetricsServer {
     res.end(req.method === 'HEAD' ? undefined : body);
     this.metrics?.scrapes.inc({ format: merge.format, code: String(status) });
     this.metrics?.scrapeDuration.observe((performance.now() - started) / 1000);
+    span?.end({
+      negotiatedFormat: format,
+      answerFormat: merge.format,
+      upstreamsUp: collection.upstreamsUp,
+      upstreamsTotal: collection.upstreamsTotal,
+      samples: status === 200 ? merge.sampleCount : 0,
+      httpStatus: status,
+      coalesced: collection.coalesced,
+    });
   }
 
   /** When this scrape must be answered: Prometheus's timeout minus a margin, else the longest upstream timeout. */
