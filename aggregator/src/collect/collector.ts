@@ -192,8 +192,9 @@ export class Collector {
       if (outcome.bytes !== undefined) this.metrics.upstreamResponseBytes.set(labels, outcome.bytes);
       if (outcome.samples !== undefined) this.metrics.upstreamSamples.set(labels, outcome.samples);
     }
-    // One line per change of state, not per scrape: a down upstream does not flood the logs.
-    const changed = previous?.up !== outcome.up || previous?.error?.message !== outcome.error?.message;
+    // One line per change of state, not per scrape: a down upstream does not flood the logs. The reason,
+    // not the message, tells a change: a timeout's message says how much of the deadline was left.
+    const changed = previous?.up !== outcome.up || previous?.error?.reason !== outcome.error?.reason;
     if (!changed) return;
     if (outcome.up) {
       this.logger.info('upstream up', {

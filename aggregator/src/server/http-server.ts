@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Collector } from '../collect/collector';
@@ -37,8 +38,11 @@ export class MetricsServer {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error\n');
       });
-      this.inFlight.add(handling);
-      handling.finally(() => this.inFlight.delete(handling));
+      // In flight until the answer is handed to the socket, not only queued: closing the connections
+      // earlier, at shutdown, would cut a large answer short.
+      const answered = Promise.allSettled([handling, finished(res)]).then(() => {});
+      this.inFlight.add(answered);
+      answered.finally(() => this.inFlight.delete(answered));
     });
     // Prometheus keeps its connection between scrapes; keep ours open longer than an interval.
     this.server.keepAliveTimeout = 65_000;
