@@ -2,3 +2,4 @@
 import { runEngineBenchmark } from './engine';
 
 runEngineBenchmark();
+void import('./process').then(({ runProcessBenchmark }) => runProcessBenchmark());
