@@ -80,7 +80,7 @@ export class SelfMetrics {
       registers,
     });
     this.typeConflicts = new Gauge({
-      name: 'metrics_aggregator_type_conflicts',
+      name: 'metrics_aggregator_conflicting_families',
       help: 'Metric families declared with different types by different upstreams in the last scrape.',
       registers,
     });
