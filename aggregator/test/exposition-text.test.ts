@@ -93,6 +93,14 @@ describe('classic text parser', () => {
     expect(a?.samples).toHaveLength(2);
   });
 
+  it('files a sample under its own family after metadata of another family', () => {
+    const parsed = parse('a 1\n# TYPE b gauge\na 2\nb 3\n');
+    expect(parsed.families.map((f) => [f.name, f.samples.length])).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+  });
+
   it('keeps a sample whose name is taken by a family it does not fit, as Prometheus does', () => {
     const parsed = parse('# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_count 1\nh_sum 1\nh 7\n');
     expect(decodeSamples(parsed).map((s) => s.name)).toEqual(['h_bucket', 'h_count', 'h_sum', 'h']);

@@ -59,8 +59,8 @@ export function quoteBytes(buf: Buffer, s: number, e: number): string {
 }
 
 /**
- * An append-only output buffer. Copies of short ranges are done byte by byte: below about 40 bytes
- * that beats Buffer#copy, whose call costs as much as copying 40 bytes by hand.
+ * An append-only output buffer. Copies of short ranges are done byte by byte: below about 64 bytes
+ * that beats Buffer#copy, whose call costs as much as copying that many by hand.
  */
 export class ByteWriter {
   private buf: Buffer;
@@ -90,7 +90,7 @@ export class ByteWriter {
   copy(src: Buffer, s: number, e: number): void {
     const n = e - s;
     if (this.pos + n > this.buf.length) this.grow(n);
-    if (n < 40) {
+    if (n < 64) {
       const out = this.buf;
       let p = this.pos;
       for (let i = s; i < e; i++) out[p++] = src[i];

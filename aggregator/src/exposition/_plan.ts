@@ -127,15 +127,8 @@ function toOpenMetrics(
     part: { source, family: f, roleMap: map, degradable: type !== 'unknown' && type !== 'gauge' },
   });
   const fits = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]) =>
-    checkOpenMetricsFamily(
-      exposition.body,
-      exposition.samples,
-      name,
-      type,
-      f.samples,
-      'text',
-      (row) => map[exposition.samples.role[row]] as SampleRole,
-    ) === undefined;
+    checkOpenMetricsFamily(exposition.body, exposition.samples, name, type, f.samples, 'text', map) ===
+    undefined;
   if (!degrade && f.type === 'counter' && f.name.endsWith('_total') && f.name.length > '_total'.length) {
     const map = only(SampleRole.Bare, SampleRole.Total);
     const base = f.name.slice(0, -'_total'.length);

@@ -1,7 +1,7 @@
 // The OpenMetrics 1.0 rules a family must keep beyond line syntax: values allowed per sample kind,
 // label requirements, grouping and timestamp order, histogram consistency, exemplar placement.
 // Used on every OpenMetrics upstream, and on classic-text families before they are written as
-// OpenMetrics, so that what we write is what strict parsers accept.
+// OpenMetrics, so that what we write is what strict parsers accept. One pass over the samples.
 import { bytesEqual, isLabelNameChar, latin1 } from './_bytes';
 import { parseOpenMetricsNumber, parseOpenMetricsTimestamp } from './_numbers';
 import type { MetricType } from './family';
@@ -22,9 +22,11 @@ interface GroupSpan {
   end: number;
 }
 
+const newSpan = (): GroupSpan => ({ start: 0, holeStart: 0, holeEnd: 0, end: 0 });
+
 /**
- * Checks one family as OpenMetrics. `roleOf` gives each sample's OpenMetrics role (a classic
- * counter's bare sample is a `_total` sample once written as OpenMetrics).
+ * Checks one family as OpenMetrics. `roleMap` gives the OpenMetrics role of each stored role (a
+ * classic counter's bare sample is a `_total` sample once written as OpenMetrics).
  */
 export function checkOpenMetricsFamily(
   body: Buffer,
@@ -33,17 +35,18 @@ export function checkOpenMetricsFamily(
   type: MetricType,
   samples: readonly number[],
   sourceFormat: ExpositionFormat,
-  roleOf: (row: number) => SampleRole = (row) => table.role[row],
+  roleMap?: readonly (SampleRole | -1)[],
 ): RuleViolation | undefined {
-  const current: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
-  const previous: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
-  const seenGroups = new GroupSet(body, table, type, roleOf);
-  let havePrevious = false;
+  const current = newSpan();
+  const previous = newSpan();
+  const seenGroups = new GroupSet(body, table, type, roleMap);
+  const histogram = type === 'histogram' || type === 'gaugehistogram' ? new HistogramRun(name) : undefined;
+  let previousRow = -1;
   let previousTimestamp: number | undefined;
-  const isHistogram = type === 'histogram' || type === 'gaugehistogram';
 
-  for (const row of samples) {
-    const role = roleOf(row);
+  for (let k = 0; k < samples.length; k++) {
+    const row = samples[k];
+    const role = (roleMap ? roleMap[table.role[row]] : table.role[row]) as SampleRole;
     const value = table.value[row];
     const flags = table.flags[row];
 
@@ -69,34 +72,54 @@ export function checkOpenMetricsFamily(
       return violation(table, row, name, 'count value must be an integer');
     }
     if (type === 'summary' && role === SampleRole.Bare) {
-      if (!(flags & LabelFlags.HasQuantile))
+      if (!(flags & LabelFlags.HasQuantile)) {
         return violation(table, row, name, 'summary quantile sample without a "quantile" label');
+      }
       const q = parseOpenMetricsNumber(body, table.quantileValueStart[row], table.quantileValueEnd[row]);
-      if (q === undefined || !(q >= 0 && q <= 1))
+      if (q === undefined || !(q >= 0 && q <= 1)) {
         return violation(table, row, name, '"quantile" label must be a number from 0 to 1');
+      }
       if (value < 0) return violation(table, row, name, 'quantile values cannot be negative');
     }
 
+    // Grouping: the samples of one metric (label set) are contiguous, their timestamps all there or
+    // all absent, and never going back.
     groupOf(table, row, type, role, current);
     const hasTimestamp = table.timestampStart[row] >= 0;
     const timestamp = hasTimestamp ? timestampOf(body, table, row, sourceFormat) : undefined;
-    const sameGroup =
-      type === 'info' || (havePrevious && spansEqual(body, current, previous) && havePrevious);
-    if (havePrevious && !sameGroup) {
-      if (seenGroups.has(current))
-        return violation(table, row, name, 'samples of one metric are not contiguous');
+    const first = previousRow < 0;
+    const sameGroup = !first && (type === 'info' || spansEqual(body, current, previous));
+    if (!first && !sameGroup && seenGroups.has(current)) {
+      return violation(table, row, name, 'samples of one metric are not contiguous');
     }
-    if (havePrevious && sameGroup) {
+    if (sameGroup) {
       if (hasTimestamp !== (previousTimestamp !== undefined)) {
         return violation(table, row, name, 'some samples of a metric have a timestamp and others do not');
       }
-      if (timestamp !== undefined && previousTimestamp !== undefined && timestamp < previousTimestamp) {
-        if (type !== 'info') return violation(table, row, name, 'timestamps go backwards within a metric');
+      if (
+        timestamp !== undefined &&
+        previousTimestamp !== undefined &&
+        timestamp < previousTimestamp &&
+        type !== 'info'
+      ) {
+        return violation(table, row, name, 'timestamps go backwards within a metric');
       }
+    } else {
+      seenGroups.add(current, row);
     }
-    if (!havePrevious || !sameGroup) seenGroups.add(current, row);
-    copySpan(current, previous);
-    havePrevious = true;
+
+    if (histogram) {
+      // A histogram's consistency is judged per metric and timestamp.
+      if (!first && !(sameGroup && timestampBytesEqual(body, table, row, previousRow))) {
+        const broken = histogram.finish(table.line[previousRow]);
+        if (broken) return broken;
+      }
+      const broken = histogram.add(role, value, table.le[row], table.line[row]);
+      if (broken) return broken;
+    }
+    const swap = previous;
+    copySpan(current, swap);
+    previousRow = row;
     previousTimestamp = timestamp;
 
     if (type === 'stateset' && value !== 0 && value !== 1)
@@ -115,98 +138,78 @@ export function checkOpenMetricsFamily(
       return violation(table, row, name, 'counter-like values cannot be negative');
     if (table.exemplarStart[row] >= 0) {
       const allowed =
-        (isHistogram && role === SampleRole.Bucket) || (type === 'counter' && role === SampleRole.Total);
-      if (!allowed)
+        (histogram !== undefined && role === SampleRole.Bucket) ||
+        (type === 'counter' && role === SampleRole.Total);
+      if (!allowed) {
         return violation(
           table,
           row,
           name,
           'exemplars are only allowed on counter _total and histogram _bucket samples',
         );
+      }
     }
   }
-  return isHistogram ? checkHistograms(body, table, name, type, samples, roleOf) : undefined;
+  return histogram && previousRow >= 0 ? histogram.finish(table.line[previousRow]) : undefined;
 }
 
 function violation(table: SampleTable, row: number, name: string, reason: string): RuleViolation {
   return { line: table.line[row], reason: `${reason} (metric family "${name}")` };
 }
 
-/** Per metric of a histogram: ordered buckets ending at +Inf, counts consistent with buckets. */
-function checkHistograms(
-  body: Buffer,
-  table: SampleTable,
-  name: string,
-  type: MetricType,
-  samples: readonly number[],
-  roleOf: (row: number) => SampleRole,
-): RuleViolation | undefined {
-  const current: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
-  const previous: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
-  let lastRow = -1;
-  let bucket: number | undefined;
-  let bucketValue = 0;
-  let count: number | undefined;
-  let hasSum = false;
-  let hasGSum = false;
-  let negativeBuckets = false;
-  let negativeGSum = false;
+/** One metric of a histogram: ordered buckets ending at +Inf, counts consistent with buckets. */
+class HistogramRun {
+  private bucket: number | undefined;
+  private bucketValue = 0;
+  private count: number | undefined;
+  private hasSum = false;
+  private hasGSum = false;
+  private negativeBuckets = false;
+  private negativeGSum = false;
 
-  const finish = (): RuleViolation | undefined => {
-    const line = table.line[lastRow];
-    const fail = (reason: string): RuleViolation => ({ line, reason: `${reason} (histogram "${name}")` });
-    if (bucket !== Number.POSITIVE_INFINITY) return fail('the +Inf bucket is missing');
-    if (count !== undefined && count !== bucketValue) return fail('_count differs from the +Inf bucket');
-    if (hasSum && count === undefined) return fail('_count must be present when _sum is');
-    if (hasGSum && count === undefined) return fail('_gcount must be present when _gsum is');
-    if (!(hasSum || hasGSum) && count !== undefined) return fail('_sum must be present when _count is');
-    if (negativeBuckets && hasSum) return fail('a histogram with negative buckets cannot have _sum');
-    if (!negativeBuckets && negativeGSum) return fail('negative _gsum needs negative buckets');
-    return undefined;
-  };
+  constructor(private readonly name: string) {}
 
-  for (const row of samples) {
-    const role = roleOf(row);
-    groupOf(table, row, type, role, current);
-    const newGroup =
-      lastRow < 0 || !spansEqual(body, current, previous) || !timestampBytesEqual(body, table, row, lastRow);
-    if (newGroup) {
-      if (lastRow >= 0) {
-        const violation = finish();
-        if (violation) return violation;
-      }
-      bucket = undefined;
-      bucketValue = 0;
-      count = undefined;
-      hasSum = hasGSum = negativeBuckets = negativeGSum = false;
-    }
-    copySpan(current, previous);
-    lastRow = row;
-    const value = table.value[row];
+  add(role: SampleRole, value: number, le: number, line: number): RuleViolation | undefined {
     if (role === SampleRole.Bucket) {
-      const le = table.le[row]; // Parsed by the first pass.
-      if (le < 0) negativeBuckets = true;
-      if (bucket !== undefined && le <= bucket) {
-        return {
-          line: table.line[row],
-          reason: `buckets are not in increasing "le" order (histogram "${name}")`,
-        };
-      }
-      if (value < bucketValue) {
-        return { line: table.line[row], reason: `bucket values decrease (histogram "${name}")` };
-      }
-      bucket = le;
-      bucketValue = value;
+      if (le < 0) this.negativeBuckets = true;
+      if (this.bucket !== undefined && le <= this.bucket)
+        return this.fail(line, 'buckets are not in increasing "le" order');
+      if (value < this.bucketValue) return this.fail(line, 'bucket values decrease');
+      this.bucket = le;
+      this.bucketValue = value;
     } else if (role === SampleRole.Count || role === SampleRole.GCount) {
-      count = value;
+      this.count = value;
     } else if (role === SampleRole.Sum) {
-      hasSum = true;
+      this.hasSum = true;
     } else if (role === SampleRole.GSum) {
-      hasGSum = true;
-      if (value < 0) negativeGSum = true;
+      this.hasGSum = true;
+      if (value < 0) this.negativeGSum = true;
     }
+    return undefined;
   }
-  return lastRow >= 0 ? finish() : undefined;
+
+  /** Judges the metric that just ended and starts afresh. */
+  finish(line: number): RuleViolation | undefined {
+    let reason: string | undefined;
+    if (this.bucket !== Number.POSITIVE_INFINITY) reason = 'the +Inf bucket is missing';
+    else if (this.count !== undefined && this.count !== this.bucketValue)
+      reason = '_count differs from the +Inf bucket';
+    else if (this.hasSum && this.count === undefined) reason = '_count must be present when _sum is';
+    else if (this.hasGSum && this.count === undefined) reason = '_gcount must be present when _gsum is';
+    else if (!(this.hasSum || this.hasGSum) && this.count !== undefined)
+      reason = '_sum must be present when _count is';
+    else if (this.negativeBuckets && this.hasSum)
+      reason = 'a histogram with negative buckets cannot have _sum';
+    else if (!this.negativeBuckets && this.negativeGSum) reason = 'negative _gsum needs negative buckets';
+    this.bucket = this.count = undefined;
+    this.bucketValue = 0;
+    this.hasSum = this.hasGSum = this.negativeBuckets = this.negativeGSum = false;
+    return reason === undefined ? undefined : this.fail(line, reason);
+  }
+
+  private fail(line: number, reason: string): RuleViolation {
+    return { line, reason: `${reason} (histogram "${this.name}")` };
+  }
 }
 
 function groupOf(table: SampleTable, row: number, type: MetricType, role: SampleRole, out: GroupSpan): void {
@@ -223,9 +226,8 @@ function groupOf(table: SampleTable, row: number, type: MetricType, role: Sample
     out.holeStart = table.quantilePairStart[row];
     out.holeEnd = table.quantilePairEnd[row];
   }
-  // Stateset groups are all states of one label set; their label is spread inside the block, so
-  // compare whole blocks minus nothing: a stateset metric with its states on consecutive lines is
-  // one group per state, which is stricter than needed only for out-of-order timestamps.
+  // A stateset's states differ in one label of a name only known per family; each state counts as
+  // its own group here, which only forgoes checking timestamp order across the states of a set.
 }
 
 function byteAt(body: Buffer, span: GroupSpan, k: number): number {
@@ -240,7 +242,7 @@ function spanLength(span: GroupSpan): number {
 function spansEqual(body: Buffer, a: GroupSpan, b: GroupSpan): boolean {
   const n = spanLength(a);
   if (n !== spanLength(b)) return false;
-  // The common case: both holes (if any) at the same relative place, compare the two pieces directly.
+  // The common case: both holes (if any) at the same place, so compare the two pieces directly.
   if (a.holeStart - a.start === b.holeStart - b.start) {
     const head = a.holeStart - a.start;
     for (let k = 0; k < head; k++) if (body[a.start + k] !== body[b.start + k]) return false;
@@ -252,26 +254,34 @@ function spansEqual(body: Buffer, a: GroupSpan, b: GroupSpan): boolean {
   return true;
 }
 
+function copySpan(from: GroupSpan, to: GroupSpan): void {
+  to.start = from.start;
+  to.holeStart = from.holeStart;
+  to.holeEnd = from.holeEnd;
+  to.end = from.end;
+}
+
 /**
- * The groups seen so far, by a hash of their bytes: no string per sample. Colliding hashes are told
- * apart by comparing the bytes.
+ * The groups seen so far, bucketed by a cheap hash of their bytes (length, head and tail): no string
+ * per sample. Bytes decide equality within a bucket.
  */
 class GroupSet {
   private readonly rows = new Map<number, number[]>();
-  private readonly other: GroupSpan = { start: 0, holeStart: 0, holeEnd: 0, end: 0 };
+  private readonly other = newSpan();
 
   constructor(
     private readonly body: Buffer,
     private readonly table: SampleTable,
     private readonly type: MetricType,
-    private readonly roleOf: (row: number) => SampleRole,
+    private readonly roleMap: readonly (SampleRole | -1)[] | undefined,
   ) {}
 
   has(span: GroupSpan): boolean {
     const rows = this.rows.get(hashSpan(this.body, span));
     if (!rows) return false;
     for (const row of rows) {
-      groupOf(this.table, row, this.type, this.roleOf(row), this.other);
+      const role = (this.roleMap ? this.roleMap[this.table.role[row]] : this.table.role[row]) as SampleRole;
+      groupOf(this.table, row, this.type, role, this.other);
       if (spansEqual(this.body, span, this.other)) return true;
     }
     return false;
@@ -285,19 +295,14 @@ class GroupSet {
   }
 }
 
-/** FNV-1a over the span's bytes, skipping its hole. */
+/** FNV-1a over the length, the first 8 and the last 24 bytes of the span: label sets differ mostly at their ends. */
 function hashSpan(body: Buffer, span: GroupSpan): number {
-  let h = 0x811c9dc5;
-  for (let i = span.start; i < span.holeStart; i++) h = Math.imul(h ^ body[i], 0x01000193);
-  for (let i = span.holeEnd; i < span.end; i++) h = Math.imul(h ^ body[i], 0x01000193);
+  const n = spanLength(span);
+  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+  const head = Math.min(8, n);
+  for (let k = 0; k < head; k++) h = Math.imul(h ^ byteAt(body, span, k), 0x01000193);
+  for (let k = Math.max(head, n - 24); k < n; k++) h = Math.imul(h ^ byteAt(body, span, k), 0x01000193);
   return h >>> 0;
-}
-
-function copySpan(from: GroupSpan, to: GroupSpan): void {
-  to.start = from.start;
-  to.holeStart = from.holeStart;
-  to.holeEnd = from.holeEnd;
-  to.end = from.end;
 }
 
 function timestampOf(body: Buffer, table: SampleTable, row: number, format: ExpositionFormat): number {
@@ -313,7 +318,10 @@ function timestampBytesEqual(body: Buffer, table: SampleTable, a: number, b: num
   const sa = table.timestampStart[a];
   const sb = table.timestampStart[b];
   if (sa < 0 || sb < 0) return sa < 0 && sb < 0;
-  return latin1(body, sa, table.timestampEnd[a]) === latin1(body, sb, table.timestampEnd[b]);
+  const length = table.timestampEnd[a] - sa;
+  if (length !== table.timestampEnd[b] - sb) return false;
+  for (let k = 0; k < length; k++) if (body[sa + k] !== body[sb + k]) return false;
+  return true;
 }
 
 function hasLabelNamed(body: Buffer, start: number, end: number, name: string): boolean {

@@ -11,6 +11,7 @@ import {
   latin1,
   OPEN_BRACE,
   quoteBytes,
+  rangesEqual,
   SPACE,
 } from './_bytes';
 import { roleIn, rolesOf } from './_family-roles';
@@ -45,6 +46,10 @@ class TextParser {
   private readonly strays = new Map<string, Family>();
   private readonly labels: LabelScanner;
   private current: Family | undefined;
+  /** Role of the last sample in its family, and where its name was (for the repeated-name shortcut). */
+  private role: SampleRole = SampleRole.Bare;
+  private lastNameStart = -1;
+  private lastNameEnd = -1;
   private line = 0;
 
   constructor(
@@ -114,6 +119,7 @@ class TextParser {
       this.declareType(family, type);
     }
     this.current = family;
+    this.lastNameStart = -1;
   }
 
   private familyNamed(name: string): Family {
@@ -151,7 +157,8 @@ class TextParser {
     i++;
     while (i < end && isMetricNameChar(body[i])) i++;
     const nameEnd = i;
-    const { family, role } = this.familyOf(start, nameEnd);
+    const family = this.familyOf(start, nameEnd);
+    const role = this.role;
     const row = table.add(role, this.line);
     family.samples.push(row);
     table.nameStart[row] = start;
@@ -217,25 +224,32 @@ class TextParser {
     if (i < end) this.fail(`unexpected text after the timestamp: ${quoteBytes(body, i, end)}`);
   }
 
-  /** The family a sample name belongs to, creating an untyped one when none fits. */
-  private familyOf(s: number, e: number): { family: Family; role: SampleRole } {
+  /** The family a sample name belongs to (its role in `this.role`), creating an untyped one when none fits. */
+  private familyOf(s: number, e: number): Family {
     const body = this.body;
     const current = this.current;
     if (current) {
+      // Consecutive samples mostly repeat the previous name (histogram buckets): one comparison.
+      const last = this.lastNameStart;
+      if (last >= 0 && rangesEqual(body, s, e, last, this.lastNameEnd)) {
+        this.lastNameStart = s;
+        this.lastNameEnd = e;
+        return current;
+      }
       const role = roleIn(body, s, e, current.name, rolesOf('text', current.type));
-      if (role >= 0) return { family: current, role: role as SampleRole };
+      if (role >= 0) return this.enter(current, role as SampleRole, s, e);
     }
     const name = latin1(body, s, e);
     let family = this.byName.get(name);
     if (family && rolesOf('text', family.type).includes(SampleRole.Bare))
-      return this.enter(family, SampleRole.Bare);
+      return this.enter(family, SampleRole.Bare, s, e);
     for (const role of COMPOSITE_SUFFIXES) {
       const suffix = SUFFIXES[role];
       if (!name.endsWith(suffix)) continue;
       const base = this.byName.get(name.slice(0, -suffix.length));
-      if (base && rolesOf('text', base.type).includes(role)) return this.enter(base, role);
+      if (base && rolesOf('text', base.type).includes(role)) return this.enter(base, role, s, e);
     }
-    if (!family) return this.enter(this.familyNamed(name), SampleRole.Bare);
+    if (!family) return this.enter(this.familyNamed(name), SampleRole.Bare, s, e);
     family = this.strays.get(name);
     if (!family) {
       family = {
@@ -250,12 +264,15 @@ class TextParser {
       this.strays.set(name, family);
       this.families.push(family);
     }
-    return this.enter(family, SampleRole.Bare);
+    return this.enter(family, SampleRole.Bare, s, e);
   }
 
-  private enter(family: Family, role: SampleRole): { family: Family; role: SampleRole } {
+  private enter(family: Family, role: SampleRole, s: number, e: number): Family {
     this.current = family;
-    return { family, role };
+    this.role = role;
+    this.lastNameStart = s;
+    this.lastNameEnd = e;
+    return family;
   }
 }
 
