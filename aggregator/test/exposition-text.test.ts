@@ -26,8 +26,8 @@ describe('classic text parser', () => {
       '# Minimalistic line:',
       'metric_without_timestamp_and_labels 12.47',
       '',
-      '# A weird metric from before the epoch:',
-      'something_weird{problem="division by zero"} +Inf -3982045',
+      '# A weird metric (the documentation dates it before 1970, which Prometheus refuses):',
+      'something_weird{problem="division by zero"} +Inf 3982045',
       '',
       '# TYPE http_request_duration_seconds histogram',
       'http_request_duration_seconds_bucket{le="0.05"} 24054',
@@ -55,7 +55,7 @@ describe('classic text parser', () => {
       { name: 'path', value: 'C:\\DIR\\FILE.TXT' },
       { name: 'error', value: 'Cannot find file:\n"FILE.TXT"' },
     ]);
-    expect(all[4]).toMatchObject({ value: Number.POSITIVE_INFINITY, timestampMs: '-3982045' });
+    expect(all[4]).toMatchObject({ value: Number.POSITIVE_INFINITY, timestampMs: '3982045' });
     expect(all.map((s) => s.name)).toContain('http_request_duration_seconds_bucket');
   });
 
@@ -68,19 +68,20 @@ describe('classic text parser', () => {
     ]);
   });
 
-  it('reads every number form Go parses: exponents, signs, NaN, Inf in any case, hexadecimal', () => {
-    const values = samples('a 1e3\nb -2.5E-1\nc NaN\nd +Inf\ne -inf\nf 0x1p-3\ng .5\nh 007\n').map(
-      (s) => s.value,
-    );
+  it('reads every number form Prometheus parses: exponents, signs, NaN, Inf in any case', () => {
+    const values = samples(
+      'a 1e3\nb -2.5E-1\nc NaN\nd +Inf\ne -inf\nf Infinity\ng .5\nh 007\ni 1e-400\n',
+    ).map((s) => s.value);
     expect(values).toEqual([
       1000,
       -0.25,
       Number.NaN,
       Number.POSITIVE_INFINITY,
       Number.NEGATIVE_INFINITY,
-      0.125,
+      Number.POSITIVE_INFINITY,
       0.5,
       7,
+      0,
     ]);
   });
 
@@ -128,6 +129,13 @@ describe('classic text parser', () => {
     ['a{0="1"} 1\n', 1, 'expected a label name'],
     ['a{b} 1\n', 1, 'expected "="'],
     ['a 1 1.5\n', 1, 'invalid timestamp "1.5"'],
+    ['a 1 -5\n', 1, 'invalid timestamp "-5"'],
+    ['a 1 +5\n', 1, 'invalid timestamp "+5"'],
+    ['a 0x1p-3\n', 1, 'invalid value "0x1p-3"'],
+    ['a 0x10\n', 1, 'invalid value "0x10"'],
+    ['a 1_000\n', 1, 'invalid value "1_000"'],
+    ['a +NaN\n', 1, 'invalid value "+NaN"'],
+    ['a 1e400\n', 1, 'invalid value "1e400"'],
     ['a 1 2 3\n', 1, 'unexpected text after the timestamp'],
     ['# TYPE a meter\n', 1, 'invalid metric type "meter"'],
     ['a\n', 1, 'has no value'],

@@ -99,69 +99,26 @@ export function parseOpenMetricsTimestamp(buf: Buffer, s: number, e: number): nu
   return parseDecimal(buf, s, e);
 }
 
-/** Whether a classic-text value is written in a form OpenMetrics does not have (hexadecimal). */
-export function isHexFloat(buf: Buffer, s: number, e: number): boolean {
-  let i = s;
-  if (buf[i] === 0x2b || buf[i] === 0x2d) i++;
-  return i + 1 < e && buf[i] === DIGIT_0 && lower(buf[i + 1]) === 0x78;
-}
-
-/** Go's hexadecimal float: 0x mantissa p exponent (the exponent is required). */
-function parseHexFloat(buf: Buffer, s: number, e: number): number | undefined {
-  let i = s;
-  let sign = 1;
-  if (buf[i] === 0x2b || buf[i] === 0x2d) {
-    sign = buf[i] === 0x2d ? -1 : 1;
-    i++;
-  }
-  i += 2;
-  let mantissa = 0;
-  let scale = 0;
-  let digits = 0;
-  let seenPoint = false;
-  for (; i < e; i++) {
-    const c = lower(buf[i]);
-    const d = isDigit(c) ? c - DIGIT_0 : c >= 0x61 && c <= 0x66 ? c - 0x61 + 10 : -1;
-    if (d >= 0) {
-      mantissa = mantissa * 16 + d;
-      if (seenPoint) scale -= 4;
-      digits++;
-    } else if (c === 0x2e && !seenPoint) {
-      seenPoint = true;
-    } else break;
-  }
-  if (digits === 0 || i >= e || lower(buf[i]) !== 0x70) return undefined;
-  i++;
-  const exponent = parseDecimal(buf, i, e);
-  if (exponent === undefined || !Number.isInteger(exponent)) return undefined;
-  return sign * mantissa * 2 ** (exponent + scale);
-}
-
-/** A classic-text value as Prometheus reads it (Go strconv.ParseFloat, without digit underscores). */
+/**
+ * A classic-text value as Prometheus reads it: Go's strconv.ParseFloat without hexadecimal floats or
+ * digit underscores (textparse refuses values containing p, P or _), and without the ±Inf that
+ * ParseFloat returns, with a range error, for a decimal too large for a float64.
+ */
 export function parseTextNumber(buf: Buffer, s: number, e: number): number | undefined {
   if (s >= e) return undefined;
   const decimal = parseDecimal(buf, s, e);
-  if (decimal !== undefined) return decimal;
-  if (isHexFloat(buf, s, e)) return parseHexFloat(buf, s, e);
-  return parseSpecial(buf, s, e, true) ?? parseSignedNaN(buf, s, e);
+  if (decimal !== undefined) return Number.isFinite(decimal) ? decimal : undefined;
+  return parseSpecial(buf, s, e, true);
 }
 
-// Go accepts a signed NaN ("+NaN", "-nan") as NaN.
-function parseSignedNaN(buf: Buffer, s: number, e: number): number | undefined {
-  if (buf[s] !== 0x2b && buf[s] !== 0x2d) return undefined;
-  return wordAt(buf, s + 1, e, 'nan') ? Number.NaN : undefined;
-}
-
-/** A classic-text timestamp: a signed 64-bit integer of milliseconds (Go strconv.ParseInt). */
+/**
+ * A classic-text timestamp as Prometheus's lexer takes it: digits only (no sign, so nothing before
+ * 1970), milliseconds that fit an int64.
+ */
 export function isTextTimestamp(buf: Buffer, s: number, e: number): boolean {
-  let i = s;
-  if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
-  if (i === e) return false;
-  const digitsStart = i;
-  for (; i < e; i++) if (!isDigit(buf[i])) return false;
-  if (e - digitsStart < 19) return true;
-  const magnitude = BigInt(latin1(buf, digitsStart, e));
-  return buf[s] === 0x2d ? magnitude <= 2n ** 63n : magnitude < 2n ** 63n;
+  if (s === e) return false;
+  for (let i = s; i < e; i++) if (!isDigit(buf[i])) return false;
+  return e - s < 19 || BigInt(latin1(buf, s, e)) < 2n ** 63n;
 }
 
 /** Writes a float the way Prometheus's own exposition does (Go's 'g'-like shortest form). */
@@ -176,14 +133,18 @@ export function formatNumber(value: number): string {
 const INT64_LIMIT = 2 ** 63;
 
 /**
- * An OpenMetrics timestamp (seconds) as classic-text milliseconds, computed as Prometheus's
- * OpenMetrics parser does (int64(seconds * 1000), truncating), so the stored timestamp is the same.
- * Undefined when the result does not fit an int64.
+ * An OpenMetrics timestamp (seconds) in milliseconds, computed as Prometheus's OpenMetrics parser
+ * does (int64(seconds * 1000), truncating), so the stored timestamp is the same. Undefined beyond int64.
  */
-export function secondsToMillisText(seconds: number): string | undefined {
+export function secondsToMillis(seconds: number): string | undefined {
   const ms = Math.trunc(seconds * 1000);
   if (!Number.isFinite(ms) || ms >= INT64_LIMIT || ms < -INT64_LIMIT) return undefined;
   return Number.isSafeInteger(ms) ? String(ms) : BigInt(ms).toString();
+}
+
+/** The same, as classic text can write it: undefined also before 1970, as classic timestamps have no sign. */
+export function secondsToMillisText(seconds: number): string | undefined {
+  return seconds < 0 ? undefined : secondsToMillis(seconds);
 }
 
 const scratch = new DataView(new ArrayBuffer(8));
@@ -197,9 +158,10 @@ function nextAwayFromZero(x: number): number {
 
 /**
  * Classic-text milliseconds as OpenMetrics seconds, chosen so that a reader computing
- * int64(seconds * 1000) (Prometheus) gets back exactly these milliseconds.
+ * int64(seconds * 1000) (Prometheus) gets back exactly these milliseconds; undefined when no float64
+ * does (beyond about 2^52 ms, the year 140,000).
  */
-export function millisToSecondsOpenMetrics(buf: Buffer, s: number, e: number): string {
+export function millisToSecondsOpenMetrics(buf: Buffer, s: number, e: number): string | undefined {
   const text = latin1(buf, s, e);
   const negative = text[0] === '-';
   const digits = text.replace(/^[+-]/, '').replace(/^0+(?=\d)/, '');
@@ -208,8 +170,9 @@ export function millisToSecondsOpenMetrics(buf: Buffer, s: number, e: number): s
   const fraction = padded.slice(-3).replace(/0+$/, '');
   const decimal = (negative ? '-' : '') + whole + (fraction ? `.${fraction}` : '');
   const ms = Number(text);
-  if (!Number.isSafeInteger(ms)) return decimal;
+  if (!Number.isSafeInteger(ms)) return undefined;
   let seconds = Number(decimal);
   for (let i = 0; i < 4 && Math.trunc(seconds * 1000) !== ms; i++) seconds = nextAwayFromZero(seconds);
-  return Math.trunc(seconds * 1000) === ms && Number(decimal) !== seconds ? String(seconds) : decimal;
+  if (Math.trunc(seconds * 1000) !== ms) return undefined;
+  return Number(decimal) !== seconds ? String(seconds) : decimal;
 }

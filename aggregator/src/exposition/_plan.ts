@@ -217,6 +217,17 @@ export function plan(
             );
           }
         }
+        // An info family is one metric: its samples must agree on having timestamps, across upstreams too.
+        if (format === 'openmetrics' && existing.type === 'info') {
+          const presence = timestampPresence(sources, existing.parts);
+          const added = timestampPresence(sources, [candidate.part]);
+          if (presence !== added && presence !== Presence.Empty && added !== Presence.Empty) {
+            throw new Unrepresentable(
+              `info family "${candidate.name}" has samples with and without timestamps across upstreams`,
+              [],
+            );
+          }
+        }
         existing.parts.push(candidate.part);
         if (existing.help === undefined && candidate.help !== undefined)
           (existing as { help?: string }).help = candidate.help;
@@ -226,6 +237,7 @@ export function plan(
     }
   });
   if (format === 'openmetrics') assertNoClash(families);
+  else absorbCapturedFamilies(families, sources, conflicts);
   return { families, conflicts };
 }
 
@@ -245,4 +257,78 @@ function assertNoClash(families: readonly OutputFamily[]): void {
       claimed.set(name, family);
     }
   }
+}
+
+enum Presence {
+  Empty,
+  None,
+  All,
+  Mixed,
+}
+
+/** Whether the samples of these parts carry timestamps: none, all, or some. */
+function timestampPresence(
+  sources: readonly { exposition: ParsedExposition }[],
+  parts: readonly Part[],
+): Presence {
+  let presence = Presence.Empty;
+  for (const part of parts) {
+    const table = sources[part.source].exposition.samples;
+    for (const row of part.family.samples) {
+      if (part.roleMap[table.role[row]] === -1) continue;
+      const has = table.timestampStart[row] >= 0 ? Presence.All : Presence.None;
+      if (presence === Presence.Empty) presence = has;
+      else if (presence !== has) return Presence.Mixed;
+    }
+  }
+  return presence;
+}
+
+/**
+ * In classic text a family named like the _bucket, _sum or _count samples of another family is read
+ * as part of it (Go's text parser then sees a second TYPE, or a TYPE after samples). Its samples,
+ * names unchanged, are written inside that other family instead, and the conflict counted.
+ */
+function absorbCapturedFamilies(
+  families: OutputFamily[],
+  sources: readonly { origin: string; exposition: ParsedExposition }[],
+  conflicts: TypeConflict[],
+): void {
+  const byName = new Map(families.map((f) => [f.name, f]));
+  const captured = new Set<OutputFamily>();
+  for (const owner of families) {
+    if (captured.has(owner)) continue;
+    // The suffixed names the owner's samples carry (a histogram's, or those of a conflicting part).
+    const suffixRoles = new Set<SampleRole>();
+    for (const part of owner.parts) {
+      const table = sources[part.source].exposition.samples;
+      for (const row of part.family.samples) {
+        const r = part.roleMap[table.role[row]];
+        if (r !== -1 && r !== SampleRole.Bare) suffixRoles.add(r);
+      }
+    }
+    for (const role of suffixRoles) {
+      const other = byName.get(owner.name + SUFFIXES[role]);
+      // Only families whose samples are named as the family can move without renaming one.
+      if (
+        !other ||
+        other === owner ||
+        captured.has(other) ||
+        !['counter', 'gauge', 'unknown'].includes(other.type)
+      )
+        continue;
+      captured.add(other);
+      for (const part of other.parts) {
+        owner.parts.push({ ...part, roleMap: part.roleMap.map((r) => (r === SampleRole.Bare ? role : r)) });
+      }
+      conflicts.push({
+        family: other.name,
+        firstOrigin: sources[owner.parts[0].source].origin,
+        firstType: owner.type,
+        origin: sources[other.parts[0].source].origin,
+        type: other.type,
+      });
+    }
+  }
+  if (captured.size > 0) families.splice(0, families.length, ...families.filter((f) => !captured.has(f)));
 }

@@ -2,7 +2,7 @@
 // the bytes are already right for the output format. Not API.
 import { ByteWriter } from './_bytes';
 import { decodeLabels, encodeLabels, injectLabels } from './_label-rewrite';
-import { formatNumber, millisToSecondsOpenMetrics, secondsToMillisText } from './_numbers';
+import { millisToSecondsOpenMetrics, secondsToMillisText } from './_numbers';
 import type { OutputFamily } from './_plan';
 import type { MetricType, ParsedExposition } from './family';
 import type { ExpositionFormat } from './format';
@@ -101,26 +101,25 @@ export function writeFamilies(
         }
         w.byte(0x7d);
         w.byte(0x20);
-        if (!sameFormat && flags & LabelFlags.HexValue) w.ascii(formatNumber(table.value[row]));
-        else w.copy(body, table.valueStart[row], table.valueEnd[row]);
+        w.copy(body, table.valueStart[row], table.valueEnd[row]);
         const ts = table.timestampStart[row];
         if (ts >= 0) {
-          if (sameFormat) {
-            w.byte(0x20);
-            w.copy(body, ts, table.timestampEnd[row]);
-          } else if (openMetrics) {
-            w.byte(0x20);
-            w.ascii(millisToSecondsOpenMetrics(body, ts, table.timestampEnd[row]));
-          } else {
-            const millis = secondsToMillisText(Number(body.toString('latin1', ts, table.timestampEnd[row])));
-            if (millis === undefined) {
+          let converted: string | undefined;
+          if (!sameFormat) {
+            const te = table.timestampEnd[row];
+            converted = openMetrics
+              ? millisToSecondsOpenMetrics(body, ts, te)
+              : secondsToMillisText(Number(body.toString('latin1', ts, te)));
+            if (converted === undefined) {
+              // The output format has no way to write this instant: count it rather than move it.
               w.truncate(lineStart);
               dropped++;
               continue;
             }
-            w.byte(0x20);
-            w.ascii(millis);
           }
+          w.byte(0x20);
+          if (converted === undefined) w.copy(body, ts, table.timestampEnd[row]);
+          else w.ascii(converted);
         }
         if (openMetrics && sameFormat && table.exemplarStart[row] >= 0) {
           w.byte(0x20);

@@ -1,5 +1,5 @@
 import { decodeLabels } from './_label-rewrite';
-import { secondsToMillisText } from './_numbers';
+import { secondsToMillis } from './_numbers';
 import type { ParsedExposition } from './family';
 import type { Label } from './label';
 import { SUFFIXES } from './sample-role';
@@ -36,7 +36,7 @@ export function decodeSamples(exposition: ParsedExposition): DecodedSample[] {
           rawTimestamp === undefined
             ? undefined
             : exposition.format === 'openmetrics'
-              ? secondsToMillisText(Number(rawTimestamp))
+              ? secondsToMillis(Number(rawTimestamp))
               : BigInt(rawTimestamp).toString(),
         exemplar:
           table.exemplarStart[row] >= 0

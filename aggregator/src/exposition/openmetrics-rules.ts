@@ -3,6 +3,7 @@
 // Used on every OpenMetrics upstream, and on classic-text families before they are written as
 // OpenMetrics, so that what we write is what strict parsers accept. One pass over the samples.
 import { bytesEqual, isLabelNameChar, latin1 } from './_bytes';
+import { decodeLabels } from './_label-rewrite';
 import { parseOpenMetricsNumber, parseOpenMetricsTimestamp } from './_numbers';
 import type { MetricType } from './family';
 import type { ExpositionFormat } from './format';
@@ -40,6 +41,10 @@ export function checkOpenMetricsFamily(
   const current = newSpan();
   const previous = newSpan();
   const seenGroups = new GroupSet(body, table, type, roleMap);
+  // Label blocks with blanks or a trailing comma (classic text) compare as decoded, sorted labels.
+  const keyed = samples.some((row) => table.flags[row] & LabelFlags.LooseSyntax);
+  const seenKeys = new Set<string>();
+  let previousKey = '';
   const histogram = type === 'histogram' || type === 'gaugehistogram' ? new HistogramRun(name) : undefined;
   let previousRow = -1;
   let previousTimestamp: number | undefined;
@@ -88,10 +93,13 @@ export function checkOpenMetricsFamily(
     const hasTimestamp = table.timestampStart[row] >= 0;
     const timestamp = hasTimestamp ? timestampOf(body, table, row, sourceFormat) : undefined;
     const first = previousRow < 0;
-    const sameGroup = !first && (type === 'info' || spansEqual(body, current, previous));
-    if (!first && !sameGroup && seenGroups.has(current)) {
+    const key = keyed ? canonicalKey(body, table, row, type, role) : '';
+    const sameGroup =
+      !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(body, current, previous)));
+    if (!first && !sameGroup && (keyed ? seenKeys.has(key) : seenGroups.has(current))) {
       return violation(table, row, name, 'samples of one metric are not contiguous');
     }
+    previousKey = key;
     if (sameGroup) {
       if (hasTimestamp !== (previousTimestamp !== undefined)) {
         return violation(table, row, name, 'some samples of a metric have a timestamp and others do not');
@@ -104,6 +112,8 @@ export function checkOpenMetricsFamily(
       ) {
         return violation(table, row, name, 'timestamps go backwards within a metric');
       }
+    } else if (keyed) {
+      seenKeys.add(key);
     } else {
       seenGroups.add(current, row);
     }
@@ -228,6 +238,25 @@ function groupOf(table: SampleTable, row: number, type: MetricType, role: Sample
   }
   // A stateset's states differ in one label of a name only known per family; each state counts as
   // its own group here, which only forgoes checking timestamp order across the states of a set.
+}
+
+/** The group of a sample as its decoded labels, sorted, without the label that varies in the group. */
+function canonicalKey(
+  body: Buffer,
+  table: SampleTable,
+  row: number,
+  type: MetricType,
+  role: SampleRole,
+): string {
+  if (type === 'info') return '';
+  const skip =
+    role === SampleRole.Bucket ? 'le' : type === 'summary' && role === SampleRole.Bare ? 'quantile' : '';
+  return JSON.stringify(
+    decodeLabels(body, table.labelsStart[row], table.labelsEnd[row])
+      .filter((l) => l.name !== skip)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((l) => [l.name, l.value]),
+  );
 }
 
 function byteAt(body: Buffer, span: GroupSpan, k: number): number {

@@ -16,7 +16,7 @@ import {
 } from './_bytes';
 import { roleIn, rolesOf } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
-import { isHexFloat, isTextTimestamp, parseOpenMetricsNumber, parseTextNumber } from './_numbers';
+import { isTextTimestamp, parseOpenMetricsNumber, parseTextNumber } from './_numbers';
 import type { Family, MetricType, ParsedExposition } from './family';
 import { ExpositionParseError } from './parse-error';
 import { SampleRole, SUFFIXES } from './sample-role';
@@ -197,7 +197,6 @@ class TextParser {
     if (i === valueStart) this.fail(`sample "${family.name}${SUFFIXES[role]}" has no value`);
     const value = parseTextNumber(body, valueStart, i);
     if (value === undefined) this.fail(`invalid value ${quoteBytes(body, valueStart, i)}`);
-    if (isHexFloat(body, valueStart, i)) flags |= LabelFlags.HexValue;
     table.value[row] = value;
     table.valueStart[row] = valueStart;
     table.valueEnd[row] = i;
@@ -215,7 +214,9 @@ class TextParser {
     const timestampStart = i;
     while (i < end && !isBlank(body[i])) i++;
     if (!isTextTimestamp(body, timestampStart, i)) {
-      this.fail(`invalid timestamp ${quoteBytes(body, timestampStart, i)} (expected integer milliseconds)`);
+      this.fail(
+        `invalid timestamp ${quoteBytes(body, timestampStart, i)} (expected milliseconds since 1970, digits only)`,
+      );
     }
     table.timestampStart[row] = timestampStart;
     table.timestampEnd[row] = i;
@@ -287,7 +288,7 @@ function isPortable(
   valueEnd: number,
   flags: number,
 ): boolean {
-  if (flags & (LabelFlags.LooseSyntax | LabelFlags.HexValue)) return false;
+  if (flags & LabelFlags.LooseSyntax) return false;
   if (body[valueStart - 1] !== SPACE || isBlank(body[valueStart - 2])) return false;
   if (body[nameEnd] !== OPEN_BRACE && valueStart !== nameEnd + 1) return false;
   const first = body[valueStart];

@@ -12,8 +12,6 @@ export enum LabelFlags {
   HasLe = 8,
   /** Has a `quantile` label (value span recorded). */
   HasQuantile = 16,
-  /** The value is a hexadecimal float, which OpenMetrics cannot carry as written. */
-  HexValue = 32,
   /** The whole line is valid, as written, in both formats: the writer may copy it into either. */
   Portable = 64,
 }

@@ -1031,15 +1031,22 @@ export function expectedMergedSamples(
   originLabel = ORIGIN_LABEL,
 ): ModelSample[] {
   return sources.flatMap(({ origin, format, samples }) =>
-    samples.map((s) => ({
-      name: s.name,
-      labels: prometheusTargetLabels(s.labels, [{ name: originLabel, value: origin }, ...staticLabels]),
-      value: s.value,
-      timestampMs: s.timestampMs,
-      // Exemplars exist only in OpenMetrics: kept from an OpenMetrics upstream into OpenMetrics output.
-      exemplar: format === 'openmetrics' && outputFormat === 'openmetrics' ? s.exemplar : undefined,
-    })),
+    samples
+      .filter((s) => !isDroppedIn(outputFormat, s))
+      .map((s) => ({
+        name: s.name,
+        labels: prometheusTargetLabels(s.labels, [{ name: originLabel, value: origin }, ...staticLabels]),
+        value: s.value,
+        timestampMs: s.timestampMs,
+        // Exemplars exist only in OpenMetrics: kept from an OpenMetrics upstream into OpenMetrics output.
+        exemplar: format === 'openmetrics' && outputFormat === 'openmetrics' ? s.exemplar : undefined,
+      })),
   );
+}
+
+/** Classic text has no timestamps before 1970: the engine drops and counts such samples there. */
+export function isDroppedIn(outputFormat: Format, sample: ModelSample): boolean {
+  return outputFormat === 'text' && sample.timestampMs !== undefined && sample.timestampMs.startsWith('-');
 }
 
 const describeSample = (s: ModelSample) =>
