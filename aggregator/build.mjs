@@ -11,5 +11,7 @@ await build({
   sourcemap: true,
   legalComments: 'linked',
   banner: { js: '#!/usr/bin/env node' },
+  // ES module builds where packages have them: the OpenTelemetry SDK then bundles without its unused half.
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
 });

@@ -17,7 +17,12 @@ function runEntrypoint(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('the image', () => {
   it('runs the bundled file with node, as a numeric non-root user', () => {
-    expect(imageEntrypoint()).toEqual(['node', '/app/metrics-aggregator.js']);
+    expect(imageEntrypoint()).toEqual([
+      'node',
+      '--max-semi-space-size=1',
+      '--liftoff-only',
+      '/app/metrics-aggregator.js',
+    ]);
     const users = dockerfile.split('\n').filter((l) => l.startsWith('USER '));
     expect(users).toEqual(['USER 1000:1000']);
   });

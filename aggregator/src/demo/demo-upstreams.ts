@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from '../observability/_prom-client';
 
 /** A stand-in application container: a name and where its /metrics is. */
 export interface DemoUpstream {

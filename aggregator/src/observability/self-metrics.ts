@@ -1,5 +1,6 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ScrapeErrorReason } from '../scrape';
+import { Counter, Gauge, Histogram, Registry } from './_prom-client';
+import { registerProcessMetrics } from './process-metrics';
 
 /** Why an upstream dropped out of a scrape: the scraper's reasons, plus what parsing and limits add. */
 export type UpstreamFailureReason = ScrapeErrorReason | 'parse';
@@ -116,7 +117,7 @@ export class SelfMetrics {
       help: 'Scrapes of /metrics answered from an upstream round already in flight for another scraper.',
       registers,
     });
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
     // Every series exists from the start, so rate() and absent() work from the first scrape.
     for (const name of upstreams) {
       this.upstreamUp.set({ upstream: name }, 0);

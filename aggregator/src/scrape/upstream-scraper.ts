@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { type Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { version } from '../../package.json';
 import { UPSTREAM_ACCEPT } from '../exposition/format';
 import { classifyError } from './_classify';
 import { readBody } from './_read-body';
+import { Pool } from './_undici-pool';
 import { formatBytes, formatDuration } from './_units';
 import { ScrapeError } from './scrape-error';
 
