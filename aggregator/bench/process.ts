@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { buildSync } from 'esbuild';
 import { parseExposition } from '../src/exposition';
+import { imageEntrypoint } from '../test/support/entrypoint';
 import { sampleLines, upstreamBody } from './workload';
 
 const AGGREGATOR_DIR = resolve(__dirname, '..');
@@ -112,8 +113,13 @@ async function startUpstreams(bodies: readonly Buffer[]): Promise<Server[]> {
   );
 }
 
-async function startServed(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<Served> {
-  const child = spawn(process.execPath, [script, ...args], {
+async function startServed(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: readonly string[] = [],
+): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -233,9 +239,17 @@ async function runCase(testCase: Case, proxyScript: string): Promise<{ rows: Row
   const urls = upstreams.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/metrics`);
   const served: { aggregator?: Served; proxy?: Served } = {};
   try {
-    served.aggregator = await startServed(BUNDLE, ['--port', '0', '--host', '127.0.0.1'], {
-      METRICS_ENDPOINTS: JSON.stringify(Object.fromEntries(UPSTREAMS.map((app, i) => [app, urls[i]]))),
-    });
+    // Exactly as the image runs it: its ENTRYPOINT's node flags, then the bundle.
+    const entrypoint = imageEntrypoint();
+    const nodeFlags = entrypoint.slice(1, -1);
+    served.aggregator = await startServed(
+      BUNDLE,
+      ['--port', '0', '--host', '127.0.0.1'],
+      {
+        METRICS_ENDPOINTS: JSON.stringify(Object.fromEntries(UPSTREAMS.map((app, i) => [app, urls[i]]))),
+      },
+      nodeFlags,
+    );
     served.proxy = await startServed(proxyScript, [], { PROXY_UPSTREAMS: JSON.stringify(urls) });
     const both = { aggregator: served.aggregator, proxy: served.proxy };
     const agent = new Agent({ keepAlive: false });
