@@ -13,7 +13,7 @@ import {
   QUOTE,
   quoteBytes,
 } from './_bytes';
-import { LabelFlags } from './sample-table';
+import { LabelFlags, type SampleTable } from './sample-table';
 
 export class LabelScanner {
   flags = 0;
@@ -108,6 +108,25 @@ export class LabelScanner {
         }
       }
     }
+  }
+
+  /** Stores the block that ended at `after` (just past `}`) and what the scan found in row `row`; returns the flags. */
+  recordInto(table: SampleTable, row: number, blockStart: number, after: number): number {
+    table.labelsStart[row] = blockStart;
+    table.labelsEnd[row] = after - 1;
+    if (this.flags & LabelFlags.HasLe) {
+      table.lePairStart[row] = this.lePairStart;
+      table.lePairEnd[row] = this.lePairEnd;
+      table.leValueStart[row] = this.leValueStart;
+      table.leValueEnd[row] = this.leValueEnd;
+    }
+    if (this.flags & LabelFlags.HasQuantile) {
+      table.quantilePairStart[row] = this.quantilePairStart;
+      table.quantilePairEnd[row] = this.quantilePairEnd;
+      table.quantileValueStart[row] = this.quantileValueStart;
+      table.quantileValueEnd[row] = this.quantileValueEnd;
+    }
+    return this.flags;
   }
 
   private skipBlanks(buf: Buffer, i: number, end: number): number {

@@ -232,21 +232,7 @@ class OpenMetricsParser {
       const labels = this.labels;
       const after = labels.scan(body, i + 1, end, true);
       if (after < 0) this.fail(labels.error);
-      table.labelsStart[row] = i + 1;
-      table.labelsEnd[row] = after - 1;
-      flags = labels.flags;
-      if (flags & LabelFlags.HasLe) {
-        table.lePairStart[row] = labels.lePairStart;
-        table.lePairEnd[row] = labels.lePairEnd;
-        table.leValueStart[row] = labels.leValueStart;
-        table.leValueEnd[row] = labels.leValueEnd;
-      }
-      if (flags & LabelFlags.HasQuantile) {
-        table.quantilePairStart[row] = labels.quantilePairStart;
-        table.quantilePairEnd[row] = labels.quantilePairEnd;
-        table.quantileValueStart[row] = labels.quantileValueStart;
-        table.quantileValueEnd[row] = labels.quantileValueEnd;
-      }
+      flags = labels.recordInto(table, row, i + 1, after);
       i = after;
     } else {
       table.labelsStart[row] = table.labelsEnd[row] = i;

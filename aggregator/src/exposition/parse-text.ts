@@ -125,18 +125,24 @@ class TextParser {
   private familyNamed(name: string): Family {
     let family = this.byName.get(name);
     if (!family) {
-      family = {
-        name,
-        type: 'unknown',
-        typed: false,
-        help: undefined,
-        unit: undefined,
-        samples: [],
-        line: this.line,
-      };
+      family = this.newFamily(name);
       this.byName.set(name, family);
-      this.families.push(family);
     }
+    return family;
+  }
+
+  /** An untyped family, until a TYPE line says otherwise, listed in order of appearance. */
+  private newFamily(name: string): Family {
+    const family: Family = {
+      name,
+      type: 'unknown',
+      typed: false,
+      help: undefined,
+      unit: undefined,
+      samples: [],
+      line: this.line,
+    };
+    this.families.push(family);
     return family;
   }
 
@@ -169,21 +175,7 @@ class TextParser {
       const labels = this.labels;
       const after = labels.scan(body, i + 1, end, false);
       if (after < 0) this.fail(labels.error);
-      table.labelsStart[row] = i + 1;
-      table.labelsEnd[row] = after - 1;
-      flags = labels.flags;
-      if (flags & LabelFlags.HasLe) {
-        table.lePairStart[row] = labels.lePairStart;
-        table.lePairEnd[row] = labels.lePairEnd;
-        table.leValueStart[row] = labels.leValueStart;
-        table.leValueEnd[row] = labels.leValueEnd;
-      }
-      if (flags & LabelFlags.HasQuantile) {
-        table.quantilePairStart[row] = labels.quantilePairStart;
-        table.quantilePairEnd[row] = labels.quantilePairEnd;
-        table.quantileValueStart[row] = labels.quantileValueStart;
-        table.quantileValueEnd[row] = labels.quantileValueEnd;
-      }
+      flags = labels.recordInto(table, row, i + 1, after);
       i = after;
       while (i < end && isBlank(body[i])) i++;
     } else {
@@ -253,17 +245,8 @@ class TextParser {
     if (!family) return this.enter(this.familyNamed(name), SampleRole.Bare, s, e);
     family = this.strays.get(name);
     if (!family) {
-      family = {
-        name,
-        type: 'unknown',
-        typed: false,
-        help: undefined,
-        unit: undefined,
-        samples: [],
-        line: this.line,
-      };
+      family = this.newFamily(name);
       this.strays.set(name, family);
-      this.families.push(family);
     }
     return this.enter(family, SampleRole.Bare, s, e);
   }
