@@ -4,7 +4,8 @@ import { latin1 } from './_bytes';
 //
 // OpenMetrics 1.0 ABNF: number = realnumber / [sign] ("inf" / "infinity") / "nan", case-insensitive;
 // realnumber = [sign] digits [. digits] [e [sign] digits] with at least one digit in the mantissa.
-// Classic text values go through Go's strconv.ParseFloat, which also takes hexadecimal floats.
+// Classic text values go through Prometheus's textparse: Go's strconv.ParseFloat, minus hexadecimal
+// floats and digit underscores, and minus values out of float64 range.
 
 const DIGIT_0 = 0x30;
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -119,15 +120,6 @@ export function isTextTimestamp(buf: Buffer, s: number, e: number): boolean {
   if (s === e) return false;
   for (let i = s; i < e; i++) if (!isDigit(buf[i])) return false;
   return e - s < 19 || BigInt(latin1(buf, s, e)) < 2n ** 63n;
-}
-
-/** Writes a float the way Prometheus's own exposition does (Go's 'g'-like shortest form). */
-export function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  if (Object.is(value, -0)) return '-0';
-  return String(value);
 }
 
 const INT64_LIMIT = 2 ** 63;
