@@ -25,61 +25,38 @@ const INITIAL_CAPACITY = 1024;
  */
 export class SampleTable {
   length = 0;
-  role: Uint8Array;
-  flags: Uint8Array;
-  line: Int32Array;
+  role!: Uint8Array;
+  flags!: Uint8Array;
+  line!: Int32Array;
   /** First byte of the sample's name, and the end of its meaningful bytes (before trailing blanks). */
-  nameStart: Int32Array;
-  end: Int32Array;
+  nameStart!: Int32Array;
+  end!: Int32Array;
   /** Bytes between `{` and `}`, both excluded; start === end when there are no labels. */
-  labelsStart: Int32Array;
-  labelsEnd: Int32Array;
+  labelsStart!: Int32Array;
+  labelsEnd!: Int32Array;
   /** Span of the `le="…"` pair with one adjacent comma, and of its value inside the quotes. */
-  lePairStart: Int32Array;
-  lePairEnd: Int32Array;
-  leValueStart: Int32Array;
-  leValueEnd: Int32Array;
-  quantilePairStart: Int32Array;
-  quantilePairEnd: Int32Array;
-  quantileValueStart: Int32Array;
-  quantileValueEnd: Int32Array;
-  value: Float64Array;
+  lePairStart!: Int32Array;
+  lePairEnd!: Int32Array;
+  leValueStart!: Int32Array;
+  leValueEnd!: Int32Array;
+  quantilePairStart!: Int32Array;
+  quantilePairEnd!: Int32Array;
+  quantileValueStart!: Int32Array;
+  quantileValueEnd!: Int32Array;
+  value!: Float64Array;
   /** The parsed `le` of a bucket, filled by the OpenMetrics checks. */
-  le: Float64Array;
-  valueStart: Int32Array;
-  valueEnd: Int32Array;
-  timestampStart: Int32Array;
-  timestampEnd: Int32Array;
+  le!: Float64Array;
+  valueStart!: Int32Array;
+  valueEnd!: Int32Array;
+  timestampStart!: Int32Array;
+  timestampEnd!: Int32Array;
   /** From the `#` of an OpenMetrics exemplar to the end of the line. */
-  exemplarStart: Int32Array;
-  exemplarEnd: Int32Array;
+  exemplarStart!: Int32Array;
+  exemplarEnd!: Int32Array;
 
   /** @param capacity rows to allocate up front (the table grows as needed). */
   constructor(capacity = INITIAL_CAPACITY) {
-    const n = Math.max(16, capacity);
-    this.role = new Uint8Array(n);
-    this.flags = new Uint8Array(n);
-    this.line = new Int32Array(n);
-    this.nameStart = new Int32Array(n);
-    this.end = new Int32Array(n);
-    this.labelsStart = new Int32Array(n);
-    this.labelsEnd = new Int32Array(n);
-    this.lePairStart = new Int32Array(n);
-    this.lePairEnd = new Int32Array(n);
-    this.leValueStart = new Int32Array(n);
-    this.leValueEnd = new Int32Array(n);
-    this.quantilePairStart = new Int32Array(n);
-    this.quantilePairEnd = new Int32Array(n);
-    this.quantileValueStart = new Int32Array(n);
-    this.quantileValueEnd = new Int32Array(n);
-    this.value = new Float64Array(n);
-    this.le = new Float64Array(n);
-    this.valueStart = new Int32Array(n);
-    this.valueEnd = new Int32Array(n);
-    this.timestampStart = new Int32Array(n);
-    this.timestampEnd = new Int32Array(n);
-    this.exemplarStart = new Int32Array(n);
-    this.exemplarEnd = new Int32Array(n);
+    this.allocate(Math.max(16, capacity));
   }
 
   /** Reserves the next row and returns its index; the caller fills every column. */
@@ -91,16 +68,56 @@ export class SampleTable {
     return i;
   }
 
-  private grow(): void {
-    const capacity = this.role.length * 2;
-    for (const key of Object.keys(this) as (keyof this)[]) {
-      const column = this[key];
-      if (ArrayBuffer.isView(column)) {
-        const Ctor = column.constructor as new (n: number) => Uint8Array;
-        const next = new Ctor(capacity);
-        next.set(column as unknown as Uint8Array);
-        (this as Record<keyof this, unknown>)[key] = next;
-      }
+  // Every column is a view into one ArrayBuffer: one allocation per body, not twenty-three.
+  private allocate(n: number): void {
+    const memory = new ArrayBuffer(
+      n * (FLOAT64_COLUMNS.length * 8 + INT32_COLUMNS.length * 4 + UINT8_COLUMNS.length),
+    );
+    let offset = 0;
+    const self = this as unknown as Record<string, Float64Array | Int32Array | Uint8Array>;
+    for (const key of FLOAT64_COLUMNS) {
+      self[key] = new Float64Array(memory, offset, n);
+      offset += n * 8;
+    }
+    for (const key of INT32_COLUMNS) {
+      self[key] = new Int32Array(memory, offset, n);
+      offset += n * 4;
+    }
+    for (const key of UINT8_COLUMNS) {
+      self[key] = new Uint8Array(memory, offset, n);
+      offset += n;
     }
   }
+
+  private grow(): void {
+    const self = this as unknown as Record<string, Float64Array | Int32Array | Uint8Array>;
+    const old = Object.fromEntries(ALL_COLUMNS.map((key) => [key, self[key]]));
+    this.allocate(this.role.length * 2);
+    for (const key of ALL_COLUMNS) (self[key] as Uint8Array).set(old[key] as Uint8Array);
+  }
 }
+
+const FLOAT64_COLUMNS = ['value', 'le'] as const;
+const INT32_COLUMNS = [
+  'line',
+  'nameStart',
+  'end',
+  'labelsStart',
+  'labelsEnd',
+  'lePairStart',
+  'lePairEnd',
+  'leValueStart',
+  'leValueEnd',
+  'quantilePairStart',
+  'quantilePairEnd',
+  'quantileValueStart',
+  'quantileValueEnd',
+  'valueStart',
+  'valueEnd',
+  'timestampStart',
+  'timestampEnd',
+  'exemplarStart',
+  'exemplarEnd',
+] as const;
+const UINT8_COLUMNS = ['role', 'flags'] as const;
+const ALL_COLUMNS: readonly string[] = [...FLOAT64_COLUMNS, ...INT32_COLUMNS, ...UINT8_COLUMNS];
