@@ -1,0 +1,7 @@
+export * from './defaults';
+export * from './imports/monitoring.coreos.com';
+export * from './imports/security.istio.io';
+export * from './metrics-aggregated-deployment';
+export * from './metrics-aggregator';
+export * from './metrics-endpoint';
+export * from './scrape-mode';
