@@ -176,9 +176,15 @@ export class MetricsAggregator extends Construct {
     if (props.nativeSidecar) {
       workload.addJsonPatch(
         pod.initContainers
-          ? JsonPatch.add('/spec/template/spec/initContainers/-', { ...sidecar, restartPolicy: 'Always' })
-          : JsonPatch.add('/spec/template/spec/initContainers', [{ ...sidecar, restartPolicy: 'Always' }]),
+          ? JsonPatch.add('/spec/template/spec/initContainers/-', sidecar)
+          : JsonPatch.add('/spec/template/spec/initContainers', [sidecar]),
       );
+      // A container's restartPolicy is Kubernetes 1.28+; generated schemas of older versions
+      // (cdk8s-plus-27's) drop it in their conversion, so it is set on the converted JSON.
+      afterConversion(workload, (converted) => {
+        const init = converted.spec?.template?.spec?.initContainers ?? [];
+        for (const container of init) if (container.name === SIDECAR_NAME) container.restartPolicy = 'Always';
+      });
     } else {
       workload.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/-', sidecar));
     }
@@ -231,6 +237,16 @@ export class MetricsAggregator extends Construct {
       },
     });
   }
+}
+
+/** Runs `patch` on the workload's JSON after its own conversion, at every synthesis. */
+function afterConversion(workload: ApiObject, patch: (json: Record<string, any>) => void): void {
+  const toJson = workload.toJson.bind(workload);
+  workload.toJson = () => {
+    const json = toJson();
+    patch(json);
+    return json;
+  };
 }
 
 function checkOptions(
