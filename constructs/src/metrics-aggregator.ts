@@ -288,6 +288,11 @@ function resolveUpstreams(
   return upstreams.map(({ container, endpoint }) => {
     if (seen.has(container))
       throw new Error(`MetricsAggregator: upstreams name container "${container}" twice`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(container) || container.length > 63) {
+      throw new Error(
+        `MetricsAggregator: upstream container "${container}" is not a Kubernetes container name (a DNS-1123 label: lowercase alphanumerics and '-', at most 63)`,
+      );
+    }
     seen.add(container);
     const found = containers.find((c) => c.name === container);
     if (!found) {

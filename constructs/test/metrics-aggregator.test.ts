@@ -337,6 +337,19 @@ describe('rejections name the prop and the bad value', () => {
     );
   });
 
+  it('rejects an upstream name that is not a container name', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const deployment = new kplus.Deployment(chart, 'd');
+    deployment.addContainer({ name: 'api', image: 'x', ports: [{ number: 8080 }] });
+    expect(
+      () =>
+        new MetricsAggregator(chart, 'm', {
+          workload: deployment,
+          upstreams: [{ container: 'API server', endpoint: MetricsEndpoint.fromPort(8080) }],
+        }),
+    ).toThrow(/upstream container "API server" is not a Kubernetes container name/);
+  });
+
   it('rejects a Deployment where no container has metrics', () => {
     rejects(
       { containers: [{ name: 'api', image: 'x', ports: [{ number: 8080 }] }] },
