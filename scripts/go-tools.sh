@@ -4,5 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools/bin
 export GOBIN="$PWD/.tools/bin"
-# Tools arrive here with the issues that need them (helm, kubeconform, kustomize, actionlint).
-if [ -f test/k8s-validate/build.sh ]; then bash test/k8s-validate/build.sh; fi
+# Pinned; each version's go directive is satisfied by the installed Go.
+HELM_VERSION=v3.22.0
+KUSTOMIZE_VERSION=v5.5.0 # what kubectl 1.32 bundles: the oldest kustomize the manifests must work with
+
+install() { # name module@version
+  if [ -x ".tools/bin/$1" ] && [ -f ".tools/bin/.$1.version" ] && [ "$(cat ".tools/bin/.$1.version")" = "$2" ]; then return; fi
+  echo "Building $2 into .tools/bin" >&2
+  go install "$2"
+  echo "$2" >".tools/bin/.$1.version"
+}
+install helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+install kustomize "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+bash test/k8s-validate/build.sh

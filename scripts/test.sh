@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real peers the tests run against: Prometheus 2.42 and promtool, node_exporter, the Python
-# client's strict OpenMetrics parser (for Debian's /usr/bin/python3), openssl for TLS test certs.
-debian_packages=(prometheus prometheus-node-exporter python3-prometheus-client openssl)
+# client's strict OpenMetrics parser (for Debian's /usr/bin/python3), openssl for TLS test certs,
+# yamllint for the chart sources.
+debian_packages=(prometheus prometheus-node-exporter python3-prometheus-client openssl yamllint)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
