@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetricsEndpoints } from '../aggregator/src/config/metrics-endpoints';
+import { version } from '../package.json';
 import {
   CHARTS_DIR,
   ChartsCopy,
@@ -67,6 +68,16 @@ describe('the metrics-aggregator-lib library chart, through a chart that uses it
       for (const c of deployment.spec.template.spec.containers as Manifest[])
         expect(c).not.toHaveProperty('metrics');
     });
+  });
+
+  it('runs the image of the package version by default, as the constructs do', () => {
+    const [deployment] = parseManifests(yamlOf.get('no-mesh-values.yaml') ?? '').filter(
+      (m) => m.kind === 'Deployment',
+    );
+    const sidecar = deployment.spec.template.spec.containers.find(
+      (c: Manifest) => c.name === 'metrics-aggregator',
+    );
+    expect(sidecar.image).toBe(`ghcr.io/metrics-aggregator/metrics-aggregator:${version}`);
   });
 
   it('names the caller’s values in its messages', () => {

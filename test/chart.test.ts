@@ -241,6 +241,11 @@ describe('the metrics-aggregator chart (charts/metrics-aggregator)', () => {
         /containers\[1\] \(worker\): metrics\.portName "metrics" is not one of the container's ports/,
       ],
       [
+        'a container’s metrics without port or portName',
+        ['--set-json', 'containers[1].metrics={"path":"/metrics"}'],
+        /containers\[1\] \(worker\): metrics needs port or portName/,
+      ],
+      [
         'a STRICT PeerAuthentication with the plain-HTTP PodMonitor of no-mesh',
         ['--set', 'peerAuthentication.enabled=true'],
         /peerAuthentication\.enabled: true with mode: no-mesh would make the pod STRICT/,
@@ -284,7 +289,9 @@ describe('the metrics-aggregator chart (charts/metrics-aggregator)', () => {
       ['--values', join(chartDir, 'values.yaml'), '--readme', readme],
       { encoding: 'utf8' },
     );
-    if (outcome.status !== 0) throw new Error(`readme-generator failed: ${outcome.stderr || outcome.error}`);
+    if (outcome.status !== 0) {
+      throw new Error(`readme-generator failed (npm ci installs it): ${outcome.stderr || outcome.error}`);
+    }
     if (readFileSync(readme, 'utf8') !== committed) {
       throw new Error(
         'charts/metrics-aggregator/README.md is stale: run `npx readme-generator -v charts/metrics-aggregator/values.yaml -r charts/metrics-aggregator/README.md` and commit it',
