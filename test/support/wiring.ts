@@ -3,6 +3,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { MetricsAggregatedDeployment, MetricsEndpoint, ScrapeMode } from '../../constructs/src';
 
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are arbitrary JSON.
 export type Manifest = Record<string, any>;
 
 /** The three scrape modes, by the names every channel uses for them. */
@@ -66,7 +67,9 @@ export function wiringOf(manifests: readonly Manifest[]): Wiring {
   const peerAuthentications = manifests.filter((m) => m.kind === 'PeerAuthentication');
   const matchLabels = workload.spec.selector?.matchLabels;
   for (const policy of [...podMonitors, ...peerAuthentications]) {
-    if (JSON.stringify(policy.spec.selector?.matchLabels) !== JSON.stringify(matchLabels)) {
+    if (
+      JSON.stringify(sortKeys(policy.spec.selector?.matchLabels)) !== JSON.stringify(sortKeys(matchLabels))
+    ) {
       throw new Error(
         `${policy.kind} selects ${JSON.stringify(policy.spec.selector)}, not the workload's ${JSON.stringify(matchLabels)}`,
       );
@@ -85,14 +88,15 @@ export function wiringOf(manifests: readonly Manifest[]): Wiring {
   };
 }
 
-function sortKeys(value: unknown): any {
-  if (Array.isArray(value)) return value.map(sortKeys);
+/** The same JSON with object keys sorted, so that comparisons ignore key order. */
+function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.keys(value as object)
+      Object.keys(value)
         .sort()
         .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
+    ) as T;
   }
   return value;
 }
