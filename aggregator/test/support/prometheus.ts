@@ -51,6 +51,8 @@ export interface PrometheusOptions {
   readonly jobs: readonly ScrapeJob[];
   /** @default '1s' */
   readonly scrapeInterval?: string;
+  /** Rule files (absolute paths) Prometheus loads, evaluated at the scrape interval. */
+  readonly ruleFiles?: readonly string[];
 }
 
 /** A spawned daemon that keeps the tail of its output for error messages. */
@@ -294,12 +296,13 @@ export class Prometheus {
 }
 
 /** prometheus.yml: one job per target, `honor_labels: false` (the default) as in a real cluster. */
-function prometheusConfig({ jobs, scrapeInterval = '1s' }: PrometheusOptions): string {
+function prometheusConfig({ jobs, scrapeInterval = '1s', ruleFiles = [] }: PrometheusOptions): string {
   const lines = [
     'global:',
     `  scrape_interval: ${scrapeInterval}`,
     `  scrape_timeout: ${scrapeInterval}`,
     `  evaluation_interval: ${scrapeInterval}`,
+    ...(ruleFiles.length > 0 ? ['rule_files:', ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
     'scrape_configs:',
   ];
   for (const job of jobs) {
