@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   CHART_DASHBOARD_FILE,
   DASHBOARD_FILE,
@@ -67,6 +68,15 @@ describe('the Grafana dashboard (monitoring/dashboard.json)', () => {
     for (const metric of SHOWN_METRICS) {
       expect({ metric, shown: exprs.some((e) => e.includes(metric)) }).toEqual({ metric, shown: true });
     }
+  });
+
+  it('reads only metrics the README lists under "Its own metrics"', () => {
+    const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Its own metrics'), readme.indexOf('### Dashboard'));
+    const exprs = panelsOf(dashboard).flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    const metrics = new Set(exprs.flatMap((e) => e.match(/\b(?:metrics_aggregator|process)_\w+/g) ?? []));
+    expect(metrics.size).toBeGreaterThanOrEqual(SHOWN_METRICS.length);
+    expect([...metrics].filter((m) => !section.includes(`\`${m}\``))).toEqual([]);
   });
 
   it('defines the datasource, namespace, pod and upstream variables, the last three from metrics_aggregator_upstream_up', () => {
