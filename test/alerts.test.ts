@@ -8,7 +8,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { MetricsAggregatorAlerts } from '../constructs/src';
 import { generatedFiles, type RuleGroup, readRuleGroups } from '../scripts/generate-monitoring';
-import { APP_CHART, ChartsCopy, parseManifests } from './support/helm';
+import { APP_CHART, ChartsCopy, helm, parseManifests } from './support/helm';
 import { k8sValidateYaml, validationErrors } from './support/k8s-validate';
 import { fixture, kustomizeBuild, repoRoot } from './support/kustomize';
 import type { Manifest } from './support/wiring';
@@ -117,6 +117,21 @@ describe('the alerting rules (monitoring/rules.yaml)', () => {
     }
   });
 
+  it('read only metrics the README lists under Its own metrics, and up', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const ownMetrics = readme.slice(
+      readme.indexOf('## Its own metrics'),
+      readme.indexOf('\n## ', readme.indexOf('## Its own metrics') + 3),
+    );
+    const used = new Set(
+      readRuleGroups()
+        .flatMap((g) => g.rules)
+        .flatMap((r) => r.expr.match(/\bmetrics_aggregator_[a-z_]+/g) ?? []),
+    );
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect([name, ownMetrics.includes(`\`${name}\``)]).toEqual([name, true]);
+  });
+
   it('are what scripts/generate-monitoring.ts makes of them in the constructs, the chart and kustomize', () => {
     for (const [path, content] of generatedFiles()) {
       const committed = readFileSync(join(repoRoot, path), 'utf8');
@@ -190,6 +205,18 @@ describe('the PrometheusRule of each channel', () => {
     ]);
     expect(rule.metadata.namespace).toBe('monitoring');
     expect(normalized(rule.spec.groups)).toEqual(withFor('MetricsAggregatorUpstreamDown', '15m'));
+  });
+
+  it('Helm: passes helm lint --strict with the PrometheusRule enabled', () => {
+    helm([
+      'lint',
+      '--strict',
+      charts.path(APP_CHART),
+      '-f',
+      join(charts.path(APP_CHART), 'ci', 'no-mesh-values.yaml'),
+      '--set',
+      'prometheusRule.enabled=true',
+    ]);
   });
 
   it('Helm: rejects a prometheusRule.upstreamDownFor that is not a Prometheus duration', () => {
