@@ -1,7 +1,12 @@
 // The parts of a rendered pod's wiring that every channel (constructs, chart, kustomize) must emit
 // alike, and the constructs' rendering of the seed scenario to compare them with.
 import { Chart, Testing } from 'cdk8s';
-import { MetricsAggregatedDeployment, MetricsEndpoint, ScrapeMode } from '../../constructs/src';
+import {
+  MetricsAggregatedDeployment,
+  type MetricsAggregatorOptions,
+  MetricsEndpoint,
+  ScrapeMode,
+} from '../../constructs/src';
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are arbitrary JSON.
 export type Manifest = Record<string, any>;
@@ -26,9 +31,10 @@ export interface Wiring {
  * The seed scenario (api :8080, worker :9100, namespace shop) as the construct library synthesizes it.
  * The worker's port is named `worker-metrics`: `metrics` is the sidecar's.
  */
-export function seedFromConstructs(mode: ModeName): Manifest[] {
+export function seedFromConstructs(mode: ModeName, options: MetricsAggregatorOptions = {}): Manifest[] {
   const chart = new Chart(Testing.app(), 'seed', { namespace: 'shop' });
   new MetricsAggregatedDeployment(chart, 'shop', {
+    ...options,
     mode: MODES[mode],
     containers: [
       {
