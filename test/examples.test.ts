@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { parseMetricsEndpoints } from '../aggregator/src/config/metrics-endpoints';
+import { firstDifference } from './support/first-difference';
 import { k8sValidate, validationErrors } from './support/k8s-validate';
 
 const repoRoot = resolve(__dirname, '..');
@@ -36,17 +37,6 @@ const CHARTS: [string, string[]][] = [
   ['no-mesh', ['Deployment', 'PodMonitor']],
   ['attach-existing', ['Deployment', 'PodMonitor', 'PeerAuthentication']],
 ];
-
-/** The first line where two texts differ, for a readable failure. */
-function firstDifference(expected: string, actual: string): string {
-  const a = expected.split('\n');
-  const b = actual.split('\n');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i])
-      return `line ${i + 1}: committed ${JSON.stringify(b[i])}, regenerated ${JSON.stringify(a[i])}`;
-  }
-  return 'line endings or trailing bytes differ';
-}
 
 describe('the cdk8s examples (examples/cdk8s), synthesized by `cdk8s synth` as cdk8s.yaml configures it', () => {
   let work: string;

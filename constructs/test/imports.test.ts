@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Testing } from 'cdk8s';
+import { firstDifference } from '../../test/support/first-difference';
 
 const constructsDir = resolve(__dirname, '..');
 const script = join(constructsDir, 'scripts', 'import-crds.sh');
@@ -14,17 +15,6 @@ const tsFiles = (dir: string): string[] =>
   readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))
     .sort();
-
-/** The first line where two texts differ, for a readable failure. */
-function firstDifference(expected: string, actual: string): string {
-  const a = expected.split('\n');
-  const b = actual.split('\n');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i])
-      return `line ${i + 1}: committed ${JSON.stringify(b[i])}, regenerated ${JSON.stringify(a[i])}`;
-  }
-  return 'line endings or trailing bytes differ';
-}
 
 describe('the generated CRD imports (constructs/src/imports)', () => {
   let regeneratedDir: string;
