@@ -41,6 +41,23 @@ describe('the image', () => {
     ]);
   });
 
+  it('builds from a context of exactly the files its build stage copies (.dockerignore)', () => {
+    const ignore = readFileSync(resolve(__dirname, '../../.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('*');
+    const allowed = ignore.slice(1).map((l) => {
+      expect(l.startsWith('!')).toBe(true);
+      return l.slice(1);
+    });
+    const sources = dockerfile
+      .split('\n')
+      .filter((l) => l.startsWith('COPY ') && !l.startsWith('COPY --from'))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    expect(new Set(sources)).toEqual(new Set(allowed));
+  });
+
   it('prints its version and help through the entrypoint', () => {
     const v = runEntrypoint(['--version']);
     expect(v.status).toBe(0);
