@@ -64,7 +64,7 @@ describe('the metrics-aggregator chart (charts/metrics-aggregator)', () => {
     expect(CI_FILES).toEqual(Object.keys(KINDS).sort());
   });
 
-  it('is version 0.1.0 of chart and app, the package version, and runs the image of that tag by default', () => {
+  it('is the package version as chart and app version, and runs the image of that tag by default', () => {
     const chart = parseAllDocuments(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8'))[0].toJS();
     expect([chart.apiVersion, chart.version, chart.appVersion]).toEqual(['v2', version, version]);
     const lib = parseAllDocuments(

@@ -37,5 +37,14 @@ describe('the cdk8s-metrics-aggregator package (constructs/)', () => {
     ).toEqual([]);
     const js = files.filter((f) => f.endsWith('.js'));
     expect(js.filter((f) => !files.includes(f.replace(/\.js$/, '.d.ts')))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining([manifest.main, manifest.types, 'README.md']));
+  });
+
+  it('exports from its compiled entry point (built by `npm run build`) exactly what its sources export', () => {
+    const compiled = require(resolve(repoRoot, 'constructs', manifest.main));
+    const sources = require(resolve(repoRoot, 'constructs', 'src'));
+    expect(Object.keys(compiled).sort()).toEqual(Object.keys(sources).sort());
+    expect(compiled.DEFAULT_IMAGE).toBe(sources.DEFAULT_IMAGE);
+    expect(compiled.DEFAULT_IMAGE).toMatch(new RegExp(`:${manifest.version.replace(/\./g, '\\.')}$`));
   });
 });

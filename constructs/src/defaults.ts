@@ -1,4 +1,6 @@
-import { version } from '../package.json';
+// Read at run time, not imported: the compiled lib/ sits beside src/, so the path holds for both, and the
+// package.json stays out of the compilation (it is outside rootDir).
+const { version } = require('../package.json') as { version: string };
 
 /** The image this repository builds (aggregator/Dockerfile), tagged with the package version: the two move in lockstep. */
 export const DEFAULT_IMAGE = `ghcr.io/metrics-aggregator/metrics-aggregator:${version}`;
