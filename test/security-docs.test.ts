@@ -1,4 +1,4 @@
-// The verification commands of SECURITY.md and docs/verify.md check what the release workflow
+// The verification commands of SECURITY.md and the README's "Verify what you run" check what the release workflow
 // actually does: the signer identity is its file at a version tag of the repository the image names
 // as its source, and the image and charts are the ones it pushes. All of it is read from the
 // workflow, the Dockerfile and the charts, so renaming any of them without the docs fails here.
@@ -84,8 +84,20 @@ function foreignReferences(markdown: string): string[] {
   return refs.filter((ref) => ref !== image && !chartRefs.includes(ref));
 }
 
-describe.each(['SECURITY.md', 'docs/verify.md'])('%s', (doc) => {
-  const text = read(doc);
+/** The README's section "Verify what you run", up to the next section. */
+function verifySection(): string {
+  const readme = read('README.md');
+  const start = readme.indexOf('## Verify what you run');
+  if (start < 0) throw new Error('README.md has no section "Verify what you run"');
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+describe.each([
+  ['SECURITY.md', () => read('SECURITY.md')],
+  ['README.md, Verify what you run', verifySection],
+])('%s', (_doc, load) => {
+  const text = load();
   const commands = commandsIn(text);
 
   it('verifies signatures made by the release workflow at a version tag, and nothing else', () => {

@@ -1,8 +1,8 @@
 // The examples' cdk8s app: `npx cdk8s synth` at the repository root (see cdk8s.yaml) writes one
 // dist/<chart>.k8s.yaml per chart. Each chart is a complete alternative: apply one, not all.
 //
-// cdk8s-metrics-aggregator is not published yet, so the examples import it from this repository's
-// source. In your own app: `npm install cdk8s-metrics-aggregator`, then import from it by name.
+// The examples import cdk8s-metrics-aggregator from this repository's source, so they always match it.
+// In your own app: `npm install cdk8s-metrics-aggregator`, then import from it by name.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
