@@ -21,6 +21,8 @@ function lint(args: readonly string[], input?: string): Outcome {
       input,
       encoding: 'utf8',
       stdio: 'pipe',
+      // Plain text whatever the environment: CI=true turns commitlint's colours on.
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
     return { ok: true, output };
   } catch (error) {

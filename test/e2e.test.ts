@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseMetricsEndpoints } from '../aggregator/src/config/metrics-endpoints';
 import { type AggregatorProcess, startAggregator } from '../aggregator/test/support/aggregator-process';
+import { DEFAULT_IMAGE } from '../constructs/src/defaults';
 import { metricsEndpointsOf, parseManifests } from './support/helm';
 import { k8sValidateYaml, validationErrors } from './support/k8s-validate';
 import { resolveConfigMapRefs } from './support/kustomize';
@@ -25,8 +26,6 @@ const repoRoot = resolve(__dirname, '..');
 const e2eDir = join(repoRoot, 'test', 'e2e');
 const SHELLCHECK = '/usr/bin/shellcheck';
 const APP_SCRIPT = join(e2eDir, 'app', 'metrics-app.js');
-const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-const DEFAULT_IMAGE = `ghcr.io/metrics-aggregator/metrics-aggregator:${version}`;
 
 const CHANNELS = ['constructs', 'chart', 'kustomize'] as const;
 /** The e2e modes, by the name the scripts take, and the name the channels give them. */
