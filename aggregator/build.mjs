@@ -10,6 +10,10 @@ await build({
   format: 'cjs',
   sourcemap: true,
   legalComments: 'linked',
+  // Whitespace and syntax only, names kept (stack traces stay readable): the source V8 holds in memory
+  // is a third smaller, which counts in the idle RSS of every pod.
+  minifyWhitespace: true,
+  minifySyntax: true,
   banner: { js: '#!/usr/bin/env node' },
   // ES module builds where packages have them: the OpenTelemetry SDK then bundles without its unused half.
   mainFields: ['module', 'main'],

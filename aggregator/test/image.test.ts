@@ -21,6 +21,7 @@ describe('the image', () => {
       'node',
       '--max-semi-space-size=1',
       '--liftoff-only',
+      '--v8-pool-size=1',
       '/app/metrics-aggregator.js',
     ]);
     const users = dockerfile.split('\n').filter((l) => l.startsWith('USER '));

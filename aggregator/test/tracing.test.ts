@@ -139,11 +139,12 @@ function bundleRuntime(): Runtime {
   // The entrypoint's node flags, then the bundle.
   const bundleIndex = args.findIndex((arg) => arg.endsWith('.js'));
   const source = readFileSync(args[bundleIndex], 'utf8');
-  const anchor = source.match(/^var __toCommonJS = .*$/m);
+  // The probe goes just before the first module definition, after esbuild's helpers (minified or not).
+  const anchor = source.match(/(^|[;\n])var \w+\s*=\s*__(commonJS|esm)\(/m);
   if (!anchor || anchor.index === undefined)
-    throw new Error('esbuild runtime helpers not found in the bundle');
-  const end = anchor.index + anchor[0].length;
-  const probe = `
+    throw new Error('esbuild module definitions not found in the bundle');
+  const end = anchor.index + anchor[1].length;
+  const probe = `;
 var __evaluated = new Set();
 process.on('exit', () => require('node:fs').writeFileSync(process.env.EVALUATED_MODULES_FILE, JSON.stringify([...__evaluated])));
 var __track = (wrap) => (defs, ...rest) => {
