@@ -1,6 +1,6 @@
 // Writes planned families as bytes, copying each sample's parts from its upstream body wherever
 // the bytes are already right for the output format. Not API.
-import { ByteWriter } from './_bytes';
+import { ByteWriter, LF } from './_bytes';
 import { decodeLabels, encodeLabels, injectLabels } from './_label-rewrite';
 import { millisToSecondsOpenMetrics, secondsToMillisText } from './_numbers';
 import type { OutputFamily } from './_plan';
@@ -61,30 +61,45 @@ export function writeFamilies(
         ? LabelFlags.LooseSyntax | LabelFlags.Reserved
         : LabelFlags.OddEscape | LabelFlags.Reserved;
       const names = SUFFIXES.map((suffix) => Buffer.from(family.name + suffix, 'latin1'));
+      // Copyable lines are written lazily: body[runFrom..runTo) is still owed, then an LF. A line that
+      // follows the owed one in the body extends the run, so each line costs one copy and the prefix.
+      let runFrom = 0;
+      let runTo = -1;
       for (const row of part.family.samples) {
         const role = part.roleMap[table.role[row]];
         if (role === -1) continue;
         const flags = table.flags[row];
         if (!(flags & noCopyMask) && (sameFormat || flags & LabelFlags.Portable)) {
-          // The line is already right but for the injected labels: two copies.
+          // The line is already right but for the injected labels.
           const ls = table.labelsStart[row];
           const nameStart = table.nameStart[row];
-          const nameEnd = nameStart + names[role].length;
+          if (runTo >= 0 && !(nameStart === runTo + 1 && body[runTo] === LF)) {
+            w.copy(body, runFrom, runTo);
+            w.byte(LF);
+            runTo = -1;
+          }
+          if (runTo < 0) runFrom = nameStart;
           if (body[ls - 1] === 0x7b) {
-            w.copy(body, nameStart, ls);
+            w.copy(body, runFrom, ls);
             w.bytes(prefix);
             if (table.labelsEnd[row] > ls) w.byte(0x2c);
-            w.copy(body, ls, table.end[row]);
+            runFrom = ls;
           } else {
-            w.copy(body, nameStart, nameEnd);
+            const nameEnd = nameStart + names[role].length;
+            w.copy(body, runFrom, nameEnd);
             w.byte(0x7b);
             w.bytes(prefix);
             w.byte(0x7d);
-            w.copy(body, nameEnd, table.end[row]);
+            runFrom = nameEnd;
           }
-          w.byte(0x0a);
+          runTo = table.end[row];
           samples++;
           continue;
+        }
+        if (runTo >= 0) {
+          w.copy(body, runFrom, runTo);
+          w.byte(LF);
+          runTo = -1;
         }
         const lineStart = w.length;
         w.bytes(names[role]);
@@ -127,6 +142,10 @@ export function writeFamilies(
         }
         w.byte(0x0a);
         samples++;
+      }
+      if (runTo >= 0) {
+        w.copy(body, runFrom, runTo);
+        w.byte(LF);
       }
     }
   }
