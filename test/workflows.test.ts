@@ -224,6 +224,27 @@ describe('what the workflows run', () => {
   });
 });
 
+describe('ci workflow', () => {
+  const job = workflow('ci.yml').doc.jobs.test;
+  const steps = stepsOf(job);
+  const checkoutIndex = steps.findIndex((s) => usesOf(s).startsWith('actions/checkout@'));
+
+  it('clones the whole history, which test/commits.test.ts lints (a shallow clone fails it)', () => {
+    expect(steps[checkoutIndex].with['fetch-depth']).toBe(0);
+  });
+
+  it("runs in Debian bookworm, the distribution of the README's test command and its pinned peers", () => {
+    expect(job.container).toBe('debian:bookworm');
+    const before = steps
+      .slice(0, checkoutIndex)
+      .map((s) => String(s.run ?? ''))
+      .join('\n');
+    expect(before).toMatch(/apt-get install\b.*\bgit\b/);
+    expect(before).toMatch(/apt-get install\b.*\bpython3-pip\b/);
+    expect(before).toContain('chown "$(id -u):$(id -g)" "$GITHUB_WORKSPACE"');
+  });
+});
+
 describe('e2e workflow', () => {
   const e2e = workflow('e2e.yml');
 
@@ -250,6 +271,12 @@ describe('e2e workflow', () => {
     expect(collect).toBeGreaterThan(0);
     expect(upload).toBeGreaterThan(collect);
     expect([steps[collect].if, steps[upload].if]).toEqual(['failure()', 'failure()']);
+  });
+
+  it("keeps a failed run's namespace, so that its own collection does not overwrite run.sh's", () => {
+    const run = readFileSync(join(repoRoot, 'test', 'e2e', 'run.sh'), 'utf8');
+    expect(run).toMatch(/\{E2E_KEEP:-0\} == 1/);
+    expect(e2e.doc.jobs.e2e.env.E2E_KEEP).toBe('1');
   });
 
   it('uploads the directory the e2e scripts write their diagnostics to', () => {
