@@ -51,7 +51,10 @@ image() {
   if [[ -z ${E2E_IMAGE:-} ]]; then
     require docker
     log "building $image"
-    (cd "$REPO_ROOT" && docker build -f aggregator/Dockerfile --build-arg "VERSION=${image##*:}" -t "$image" .)
+    # No provenance attestation: with Docker 29's containerd image store it would make the image an
+    # index that `kind load docker-image` (ctr import --all-platforms) can fail to import.
+    (cd "$REPO_ROOT" && BUILDX_NO_DEFAULT_ATTESTATIONS=1 docker build -f aggregator/Dockerfile \
+      --build-arg "VERSION=${image##*:}" -t "$image" .)
   fi
   if [[ -n $KIND_CLUSTER ]] && docker image inspect "$image" >/dev/null 2>&1; then
     log "loading $image into kind cluster $KIND_CLUSTER"
