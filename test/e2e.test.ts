@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseMetricsEndpoints } from '../aggregator/src/config/metrics-endpoints';
 import { type AggregatorProcess, startAggregator } from '../aggregator/test/support/aggregator-process';
+import { Prometheus } from '../aggregator/test/support/prometheus';
 import { DEFAULT_IMAGE } from '../constructs/src/defaults';
 import { metricsEndpointsOf, parseManifests } from './support/helm';
 import { k8sValidateYaml, validationErrors } from './support/k8s-validate';
@@ -278,5 +279,66 @@ describe('app/metrics-app.js', () => {
     expect(merged).toMatch(/metrics_aggregator_upstream_up\{[^}]*upstream="api"[^}]*\} 1/);
     expect(merged).toMatch(/metrics_aggregator_upstream_up\{[^}]*upstream="cache"[^}]*\} 1/);
     expect(merged).not.toContain('app="worker"');
+  });
+});
+
+describe("lib.sh's Prometheus queries against a real Prometheus scraping the aggregator", () => {
+  const apps: Record<string, Awaited<ReturnType<typeof startApp>>> = {};
+  let aggregator: AggregatorProcess | undefined;
+  let prometheus: Prometheus | undefined;
+  beforeAll(async () => {
+    for (const name of Object.keys(APPS)) apps[name] = await startApp(name);
+    aggregator = await startAggregator(['--port', '0', '--host', '127.0.0.1'], {
+      METRICS_ENDPOINTS: JSON.stringify(
+        Object.fromEntries(Object.entries(apps).map(([name, app]) => [name, `${app.url}/metrics`])),
+      ),
+    });
+    prometheus = await Prometheus.start({
+      jobs: [{ name: 'e2e', target: new URL(aggregator.url).host }],
+    });
+    const up = prometheus;
+    await up.waitFor('three upstreams', async () =>
+      (await up.query('metrics_aggregator_upstream_up')).length === 3 ? true : undefined,
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await prometheus?.stop();
+    await aggregator?.stop();
+    for (const app of Object.values(apps)) app.child.kill('SIGTERM');
+  });
+
+  /** Runs a lib.sh function with PROMETHEUS_URL set to the real Prometheus. */
+  const lib = (...call: string[]) =>
+    bash([
+      '-c',
+      'set -euo pipefail; source test/e2e/lib.sh; PROMETHEUS_URL=$1; shift; "$@"',
+      'lib',
+      prometheus?.url ?? '',
+      ...call,
+    ]);
+
+  it('reads each series as label=value, sorted', () => {
+    expect(lib('prom_samples', 'metrics_aggregator_upstream_up', 'upstream')).toMatchObject({
+      status: 0,
+      stdout: 'api=1 cache=1 worker=1\n',
+    });
+  });
+
+  it('pairs two labels of each series, as run.sh checks origin_container', () => {
+    expect(
+      lib('prom_pairs', 'group by (origin_container, app) (e2e_app_info)', 'origin_container', 'app'),
+    ).toMatchObject({ status: 0, stdout: 'api=api cache=cache worker=worker\n' });
+  });
+
+  it('fails an expectation that the series do not meet, saying what it saw', () => {
+    const result = lib('expect_samples', 'metrics_aggregator_upstream_up', 'upstream', 'api=1');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("expected 'api=1', got 'api=1 cache=1 worker=1'");
+  });
+
+  it('fails a query that Prometheus rejects', () => {
+    const result = lib('prom_query', 'up{');
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain('query failed: up{');
   });
 });

@@ -169,10 +169,11 @@ prom_query() {
 }
 
 # prom_samples <promql> <label>: prints `<label value>=<sample value>` per series, sorted, space-separated.
+# (The jq variable is not $label: jq 1.6 reads `label` as its keyword and fails to compile.)
 prom_samples() {
   local result
   result=$(prom_query "$1") || { echo "$result"; return 1; }
-  jq -r --arg label "$2" '[.[] | "\(.metric[$label] // "")=\(.value[1])"] | sort | join(" ")' <<<"$result"
+  jq -r --arg name "$2" '[.[] | "\(.metric[$name] // "")=\(.value[1])"] | sort | join(" ")' <<<"$result"
 }
 
 # prom_pairs <promql> <label> <other label>: prints `<label value>=<other label value>` per series, sorted.
