@@ -2,7 +2,7 @@
 // label requirements, grouping and timestamp order, histogram consistency, exemplar placement.
 // Used on every OpenMetrics upstream, and on classic-text families before they are written as
 // OpenMetrics, so that what we write is what strict parsers accept. One pass over the samples.
-import { bytesEqual, isLabelNameChar, latin1 } from './_bytes';
+import { bytesEqual, isLabelNameChar, latin1, sameBytes, wordView } from './_bytes';
 import { decodeLabels } from './_label-rewrite';
 import { parseOpenMetricsNumber, parseOpenMetricsTimestamp } from './_numbers';
 import type { MetricType } from './family';
@@ -40,7 +40,8 @@ export function checkOpenMetricsFamily(
 ): RuleViolation | undefined {
   const current = newSpan();
   const previous = newSpan();
-  const seenGroups = new GroupSet(body, table, type, roleMap);
+  const view = wordView(body);
+  const seenGroups = new GroupSet(body, view, table, type, roleMap);
   // Label blocks with blanks or a trailing comma (classic text) compare as decoded, sorted labels.
   const keyed = samples.some((row) => table.flags[row] & LabelFlags.LooseSyntax);
   const seenKeys = new Set<string>();
@@ -95,8 +96,9 @@ export function checkOpenMetricsFamily(
     const first = previousRow < 0;
     const key = keyed ? canonicalKey(body, table, row, type, role) : '';
     const sameGroup =
-      !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(body, current, previous)));
-    if (!first && !sameGroup && (keyed ? seenKeys.has(key) : seenGroups.has(current))) {
+      !first &&
+      (type === 'info' || (keyed ? key === previousKey : spansEqual(body, view, current, previous)));
+    if (!sameGroup && (keyed ? seenKeys.has(key) : !seenGroups.addNew(current, row))) {
       return violation(table, row, name, 'samples of one metric are not contiguous');
     }
     previousKey = key;
@@ -114,8 +116,6 @@ export function checkOpenMetricsFamily(
       }
     } else if (keyed) {
       seenKeys.add(key);
-    } else {
-      seenGroups.add(current, row);
     }
 
     if (histogram) {
@@ -268,16 +268,15 @@ function spanLength(span: GroupSpan): number {
   return span.end - span.start - (span.holeEnd - span.holeStart);
 }
 
-function spansEqual(body: Buffer, a: GroupSpan, b: GroupSpan): boolean {
+function spansEqual(body: Buffer, view: DataView, a: GroupSpan, b: GroupSpan): boolean {
   const n = spanLength(a);
   if (n !== spanLength(b)) return false;
   // The common case: both holes (if any) at the same place, so compare the two pieces directly.
   if (a.holeStart - a.start === b.holeStart - b.start) {
-    const head = a.holeStart - a.start;
-    for (let k = 0; k < head; k++) if (body[a.start + k] !== body[b.start + k]) return false;
-    const tail = a.end - a.holeEnd;
-    for (let k = 0; k < tail; k++) if (body[a.holeEnd + k] !== body[b.holeEnd + k]) return false;
-    return true;
+    return (
+      sameBytes(view, a.start, b.start, a.holeStart - a.start) &&
+      sameBytes(view, a.holeEnd, b.holeEnd, a.end - a.holeEnd)
+    );
   }
   for (let k = 0; k < n; k++) if (byteAt(body, a, k) !== byteAt(body, b, k)) return false;
   return true;
@@ -300,38 +299,47 @@ class GroupSet {
 
   constructor(
     private readonly body: Buffer,
+    private readonly view: DataView,
     private readonly table: SampleTable,
     private readonly type: MetricType,
     private readonly roleMap: readonly (SampleRole | -1)[] | undefined,
   ) {}
 
-  has(span: GroupSpan): boolean {
-    const rows = this.rows.get(hashSpan(this.body, span));
-    if (!rows) return false;
-    for (const row of rows) {
-      const role = (this.roleMap ? this.roleMap[this.table.role[row]] : this.table.role[row]) as SampleRole;
-      groupOf(this.table, row, this.type, role, this.other);
-      if (spansEqual(this.body, span, this.other)) return true;
-    }
-    return false;
-  }
-
-  add(span: GroupSpan, row: number): void {
+  /** Adds the group of `row`; false when it was there already. */
+  addNew(span: GroupSpan, row: number): boolean {
     const hash = hashSpan(this.body, span);
     const rows = this.rows.get(hash);
-    if (rows) rows.push(row);
-    else this.rows.set(hash, [row]);
+    if (!rows) {
+      this.rows.set(hash, [row]);
+      return true;
+    }
+    for (const other of rows) {
+      const role = (
+        this.roleMap ? this.roleMap[this.table.role[other]] : this.table.role[other]
+      ) as SampleRole;
+      groupOf(this.table, other, this.type, role, this.other);
+      if (spansEqual(this.body, this.view, span, this.other)) return false;
+    }
+    rows.push(row);
+    return true;
   }
 }
 
 /** FNV-1a over the length, the first 8 and the last 24 bytes of the span: label sets differ mostly at their ends. */
 function hashSpan(body: Buffer, span: GroupSpan): number {
   const n = spanLength(span);
-  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+  const h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
   const head = Math.min(8, n);
-  for (let k = 0; k < head; k++) h = Math.imul(h ^ byteAt(body, span, k), 0x01000193);
-  for (let k = Math.max(head, n - 24); k < n; k++) h = Math.imul(h ^ byteAt(body, span, k), 0x01000193);
-  return h >>> 0;
+  return hashBytes(body, span, hashBytes(body, span, h, 0, head), Math.max(head, n - 24), n);
+}
+
+/** Hashes the span's bytes from..to, counted with the hole taken out. */
+function hashBytes(body: Buffer, span: GroupSpan, h: number, from: number, to: number): number {
+  const beforeHole = span.holeStart - span.start;
+  for (let k = from; k < to && k < beforeHole; k++) h = Math.imul(h ^ body[span.start + k], 0x01000193);
+  const shift = span.start + (span.holeEnd - span.holeStart);
+  for (let k = Math.max(from, beforeHole); k < to; k++) h = Math.imul(h ^ body[shift + k], 0x01000193);
+  return h;
 }
 
 function timestampOf(body: Buffer, table: SampleTable, row: number, format: ExpositionFormat): number {

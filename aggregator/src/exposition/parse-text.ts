@@ -11,8 +11,9 @@ import {
   latin1,
   OPEN_BRACE,
   quoteBytes,
-  rangesEqual,
   SPACE,
+  sameBytes,
+  wordView,
 } from './_bytes';
 import { roleIn, rolesOf } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
@@ -45,6 +46,7 @@ class TextParser {
   /** Untyped families for samples whose name is taken by a family they do not fit (Prometheus keeps them). */
   private readonly strays = new Map<string, Family>();
   private readonly labels: LabelScanner;
+  private readonly view: DataView;
   private current: Family | undefined;
   /** Role of the last sample in its family, and where its name was (for the repeated-name shortcut). */
   private role: SampleRole = SampleRole.Bare;
@@ -57,6 +59,7 @@ class TextParser {
     private readonly reservedLabels: readonly string[],
   ) {
     this.labels = new LabelScanner(reservedLabels);
+    this.view = wordView(body);
     // About one sample per 64 bytes in typical bodies; the table grows if there are more.
     this.samples = new SampleTable(body.length >> 6);
   }
@@ -224,7 +227,7 @@ class TextParser {
     if (current) {
       // Consecutive samples mostly repeat the previous name (histogram buckets): one comparison.
       const last = this.lastNameStart;
-      if (last >= 0 && rangesEqual(body, s, e, last, this.lastNameEnd)) {
+      if (last >= 0 && e - s === this.lastNameEnd - last && sameBytes(this.view, s, last, e - s)) {
         this.lastNameStart = s;
         this.lastNameEnd = e;
         return current;
