@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Real peers the tests run against: Prometheus 2.42 and promtool, node_exporter, the Python
 # client's strict OpenMetrics parser (for Debian's /usr/bin/python3), openssl for TLS test certs,
-# yamllint for the chart sources, shellcheck for the scripts (test/e2e, scripts/).
-debian_packages=(prometheus prometheus-node-exporter python3-prometheus-client openssl yamllint shellcheck)
+# yamllint for the chart sources, shellcheck for the scripts (test/e2e, scripts/); git, certificates
+# and pip for the version, commit and tool-install steps on a minimal Debian.
+debian_packages=(prometheus prometheus-node-exporter python3-prometheus-client openssl yamllint shellcheck
+  git ca-certificates python3-pip)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
