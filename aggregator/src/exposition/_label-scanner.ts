@@ -29,12 +29,17 @@ export class LabelScanner {
   runeCount = 0;
   error = '';
   private names = new Int32Array(64);
+  /** Bit n set when a reserved name is n bytes long (below 32): most names need no comparison. */
+  private readonly reservedLengths: number;
 
   /** @param countRunes count characters into `runeCount` (for exemplar labels) */
   constructor(
     private readonly reserved: readonly string[],
     private readonly countRunes = false,
-  ) {}
+  ) {
+    this.reservedLengths = 0;
+    for (const name of reserved) if (name.length < 32) this.reservedLengths |= 1 << name.length;
+  }
 
   /**
    * Scans from just after `{`. Strict is OpenMetrics (no whitespace, no trailing comma); loose is
@@ -46,6 +51,8 @@ export class LabelScanner {
     this.quantilePairStart = -1;
     this.runeCount = 0;
     let count = 0;
+    // Bit (c & 31) of each name's first byte: a name can only repeat one whose first byte it shares.
+    let firstBytes = 0;
     let i = pos;
     if (!strict) i = this.skipBlanks(buf, i, end);
     if (i < end && buf[i] === CLOSE_BRACE) return i + 1;
@@ -56,9 +63,11 @@ export class LabelScanner {
       i++;
       while (i < end && isLabelNameChar(buf[i])) i++;
       const nameEnd = i;
-      if (this.isDuplicate(buf, nameStart, nameEnd, count)) {
+      const firstByte = 1 << (buf[nameStart] & 31);
+      if (firstBytes & firstByte && this.isDuplicate(buf, nameStart, nameEnd, count)) {
         return this.fail(buf, nameStart, nameEnd, 'duplicate label name');
       }
+      firstBytes |= firstByte;
       this.remember(nameStart, nameEnd, count++);
       if (this.countRunes) this.runeCount += nameEnd - nameStart;
       if (!strict) i = this.skipBlanks(buf, i, end);
@@ -165,6 +174,7 @@ export class LabelScanner {
       this.quantilePairEnd = pairEnd;
       this.pendingPair = buf[pairStart - 1] === COMMA ? undefined : 'quantile';
     }
+    if (length < 32 && !(this.reservedLengths & (1 << length))) return;
     for (const name of this.reserved) {
       if (bytesEqual(buf, nameStart, nameEnd, name)) this.flags |= LabelFlags.Reserved;
     }
