@@ -162,11 +162,28 @@ class TextParser {
     const body = this.body;
     const table = this.samples;
     let i = start;
-    if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
-    i++;
-    while (i < end && isMetricNameChar(body[i])) i++;
+    let family: Family;
+    const last = this.lastNameStart;
+    const lastLength = this.lastNameEnd - last;
+    const after = start + lastLength;
+    if (
+      last >= 0 &&
+      after <= end &&
+      sameBytes(this.view, start, last, lastLength) &&
+      (after === end || !isMetricNameChar(body[after]))
+    ) {
+      // Consecutive samples mostly repeat the previous name (histogram buckets): one comparison, no scan.
+      i = after;
+      family = this.current as Family;
+      this.lastNameStart = start;
+      this.lastNameEnd = after;
+    } else {
+      if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
+      i++;
+      while (i < end && isMetricNameChar(body[i])) i++;
+      family = this.familyOf(start, i);
+    }
     const nameEnd = i;
-    const family = this.familyOf(start, nameEnd);
     const role = this.role;
     const row = table.add(role, this.line);
     family.samples.push(row);
@@ -225,13 +242,6 @@ class TextParser {
     const body = this.body;
     const current = this.current;
     if (current) {
-      // Consecutive samples mostly repeat the previous name (histogram buckets): one comparison.
-      const last = this.lastNameStart;
-      if (last >= 0 && e - s === this.lastNameEnd - last && sameBytes(this.view, s, last, e - s)) {
-        this.lastNameStart = s;
-        this.lastNameEnd = e;
-        return current;
-      }
       const role = roleIn(body, s, e, current.name, rolesOf('text', current.type));
       if (role >= 0) return this.enter(current, role as SampleRole, s, e);
     }
