@@ -10,6 +10,8 @@ import {
   OPEN_BRACE,
   quoteBytes,
   SPACE,
+  sameBytes,
+  wordView,
 } from './_bytes';
 import { roleIn, rolesOf } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
@@ -51,6 +53,11 @@ class OpenMetricsParser {
   private readonly labels: LabelScanner;
   private readonly exemplarLabels = new LabelScanner([], true);
   private current: OpenFamily | undefined;
+  /** Where the last sample's name was, and its role (for the repeated-name shortcut); -1 after metadata. */
+  private lastNameStart = -1;
+  private lastNameEnd = -1;
+  private lastRole: SampleRole = SampleRole.Bare;
+  private readonly view: DataView;
   private line = 0;
 
   constructor(
@@ -58,6 +65,7 @@ class OpenMetricsParser {
     private readonly reservedLabels: readonly string[],
   ) {
     this.labels = new LabelScanner(reservedLabels);
+    this.view = wordView(body);
     // About one sample per 64 bytes in typical bodies; the table grows if there are more.
     this.samples = new SampleTable(body.length >> 6);
   }
@@ -105,6 +113,7 @@ class OpenMetricsParser {
 
   private metadata(start: number, end: number): void {
     const body = this.body;
+    this.lastNameStart = -1;
     // "# " keyword " " name " " rest: single spaces, nothing optional.
     if (body[start + 1] !== SPACE) this.fail(`invalid comment ${quoteBytes(body, start, end)}`);
     const keywordStart = start + 2;
@@ -210,19 +219,36 @@ class OpenMetricsParser {
     const body = this.body;
     const table = this.samples;
     let i = start;
-    if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
-    i++;
-    while (i < end && isMetricNameChar(body[i])) i++;
-    const nameEnd = i;
     let family = this.current;
-    let role: SampleRole | -1 = family
-      ? roleIn(body, start, nameEnd, family.name, rolesOf('openmetrics', family.type))
-      : -1;
-    if (!family || role < 0) {
-      this.close();
-      family = this.open(latin1(body, start, nameEnd));
-      role = SampleRole.Bare;
+    let role: SampleRole | -1;
+    const last = this.lastNameStart;
+    const lastLength = this.lastNameEnd - last;
+    const after = start + lastLength;
+    if (
+      family &&
+      last >= 0 &&
+      after <= end &&
+      sameBytes(this.view, start, last, lastLength) &&
+      (after === end || !isMetricNameChar(body[after]))
+    ) {
+      // The previous sample's name again (histogram buckets): one comparison, no scan.
+      i = after;
+      role = this.lastRole;
+    } else {
+      if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
+      i++;
+      while (i < end && isMetricNameChar(body[i])) i++;
+      role = family ? roleIn(body, start, i, family.name, rolesOf('openmetrics', family.type)) : -1;
+      if (!family || role < 0) {
+        this.close();
+        family = this.open(latin1(body, start, i));
+        role = SampleRole.Bare;
+      }
     }
+    const nameEnd = i;
+    this.lastNameStart = start;
+    this.lastNameEnd = nameEnd;
+    this.lastRole = role as SampleRole;
     const row = table.add(role as SampleRole, this.line);
     family.samples.push(row);
     table.nameStart[row] = start;
