@@ -12,6 +12,8 @@ import {
   isLabelNameStart,
   QUOTE,
   quoteBytes,
+  sameBytes,
+  wordView,
 } from './_bytes';
 import { LabelFlags, type SampleTable } from './sample-table';
 
@@ -46,7 +48,6 @@ export class LabelScanner {
    * classic text as Prometheus reads it. Returns the offset just after `}`, or -1 with `error` set.
    */
   scan(buf: Buffer, pos: number, end: number, strict: boolean): number {
-    this.flags = 0;
     this.lePairStart = -1;
     this.quantilePairStart = -1;
     this.runeCount = 0;
@@ -54,9 +55,33 @@ export class LabelScanner {
     // Bit (c & 31) of each name's first byte: a name can only repeat one whose first byte it shares.
     let firstBytes = 0;
     let i = pos;
-    if (!strict) i = this.skipBlanks(buf, i, end);
-    if (i < end && buf[i] === CLOSE_BRACE) return i + 1;
-    for (;;) {
+    let first = true;
+    const known = this.knownLength;
+    if (
+      known > 0 &&
+      buf === this.knownBuf &&
+      strict === this.knownStrict &&
+      pos + known <= end &&
+      sameBytes(this.viewOf(buf), pos, this.knownStart, known)
+    ) {
+      // The block starts with the pairs the last one started with (a histogram's buckets): the scan
+      // would end those bytes in the state it did then, and the names it remembers are still there.
+      this.flags = this.knownFlags;
+      count = this.knownCount;
+      firstBytes = this.knownFirstBytes;
+      i = pos + known;
+      first = false;
+    } else {
+      this.flags = 0;
+      this.knownLength = 0;
+    }
+    for (;; first = false) {
+      if (!strict) i = this.skipBlanks(buf, i, end);
+      // `{}`, or after a comma the end of a classic block with a trailing comma.
+      if ((first || !strict) && i < end && buf[i] === CLOSE_BRACE) {
+        if (!first) this.flags |= LabelFlags.LooseSyntax;
+        return i + 1;
+      }
       const pairStart = i;
       const nameStart = i;
       if (i >= end || !isLabelNameStart(buf[i])) return this.fail(buf, i, end, 'expected a label name');
@@ -109,14 +134,37 @@ export class LabelScanner {
         return this.fail(buf, i, end, 'expected "," or "}" after a label value');
       i++;
       this.extendPair(i);
-      if (!strict) {
-        i = this.skipBlanks(buf, i, end);
-        if (i < end && buf[i] === CLOSE_BRACE) {
-          this.flags |= LabelFlags.LooseSyntax;
-          return i + 1;
-        }
+      // Pairs before any le or quantile pair can be taken as known by the next block (the positions
+      // of those pairs are per block); exemplar scans count characters, which this would skip.
+      if (!(this.flags & (LabelFlags.HasLe | LabelFlags.HasQuantile)) && !this.countRunes) {
+        this.knownBuf = buf;
+        this.knownStart = pos;
+        this.knownLength = i - pos;
+        this.knownStrict = strict;
+        this.knownFlags = this.flags;
+        this.knownCount = count;
+        this.knownFirstBytes = firstBytes;
       }
     }
+  }
+
+  /** The first pairs of the last block, with the scan's state after them: `knownLength` 0 when none. */
+  private knownBuf: Buffer | undefined;
+  private knownStart = 0;
+  private knownLength = 0;
+  private knownStrict = false;
+  private knownFlags = 0;
+  private knownCount = 0;
+  private knownFirstBytes = 0;
+  private viewBuf: Buffer | undefined;
+  private view: DataView | undefined;
+
+  private viewOf(buf: Buffer): DataView {
+    if (buf !== this.viewBuf || !this.view) {
+      this.viewBuf = buf;
+      this.view = wordView(buf);
+    }
+    return this.view;
   }
 
   /** Stores the block that ended at `after` (just past `}`) and what the scan found in row `row`; returns the flags. */
