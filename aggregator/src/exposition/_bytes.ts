@@ -86,16 +86,35 @@ export function quoteBytes(buf: Buffer, s: number, e: number): string {
   return JSON.stringify(text) + (cut < e ? '…' : '');
 }
 
+/** Bytes as little-endian 32-bit words and a tail, for `ByteWriter.packed`. */
+export class PackedBytes {
+  readonly words: Int32Array;
+  readonly tail: Uint8Array;
+
+  constructor(readonly bytes: Buffer) {
+    const whole = bytes.length >> 2;
+    this.words = new Int32Array(whole);
+    for (let k = 0; k < whole; k++) this.words[k] = bytes.readInt32LE(k * 4);
+    this.tail = Uint8Array.from(bytes.subarray(whole * 4));
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+}
+
 /**
  * An append-only output buffer. Copies of short ranges are done byte by byte: below about 64 bytes
  * that beats Buffer#copy, whose call costs as much as copying that many by hand.
  */
 export class ByteWriter {
   private buf: Buffer;
+  private view: DataView;
   private pos = 0;
 
   constructor(initialCapacity: number) {
     this.buf = Buffer.allocUnsafe(Math.max(256, initialCapacity));
+    this.view = wordView(this.buf);
   }
 
   get length(): number {
@@ -108,6 +127,7 @@ export class ByteWriter {
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = wordView(next);
   }
 
   byte(c: number): void {
@@ -127,6 +147,19 @@ export class ByteWriter {
       src.copy(this.buf, this.pos, s, e);
       this.pos += n;
     }
+  }
+
+  /** Appends bytes written on every line (the injected labels): four bytes a store. */
+  packed(src: PackedBytes): void {
+    const n = src.length;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    const view = this.view;
+    const words = src.words;
+    let p = this.pos;
+    for (let k = 0; k < words.length; k++, p += 4) view.setInt32(p, words[k], true);
+    const tail = src.tail;
+    for (let k = 0; k < tail.length; k++) view.setUint8(p++, tail[k]);
+    this.pos = p;
   }
 
   bytes(src: Buffer): void {

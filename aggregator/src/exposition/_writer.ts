@@ -1,6 +1,6 @@
 // Writes planned families as bytes, copying each sample's parts from its upstream body wherever
 // the bytes are already right for the output format. Not API.
-import { ByteWriter, LF } from './_bytes';
+import { ByteWriter, LF, PackedBytes } from './_bytes';
 import { decodeLabels, encodeLabels, injectLabels } from './_label-rewrite';
 import { millisToSecondsOpenMetrics, secondsToMillisText } from './_numbers';
 import type { OutputFamily } from './_plan';
@@ -40,7 +40,7 @@ export function writeFamilies(
   format: ExpositionFormat,
 ): Written {
   const openMetrics = format === 'openmetrics';
-  const prefixes = sources.map((s) => Buffer.from(encodeLabels(s.injected), 'utf8'));
+  const prefixes = sources.map((s) => new PackedBytes(Buffer.from(encodeLabels(s.injected), 'utf8')));
   let estimate = 64;
   for (let k = 0; k < sources.length; k++) {
     estimate +=
@@ -81,14 +81,14 @@ export function writeFamilies(
           if (runTo < 0) runFrom = nameStart;
           if (body[ls - 1] === 0x7b) {
             w.copy(body, runFrom, ls);
-            w.bytes(prefix);
+            w.packed(prefix);
             if (table.labelsEnd[row] > ls) w.byte(0x2c);
             runFrom = ls;
           } else {
             const nameEnd = nameStart + names[role].length;
             w.copy(body, runFrom, nameEnd);
             w.byte(0x7b);
-            w.bytes(prefix);
+            w.packed(prefix);
             w.byte(0x7d);
             runFrom = nameEnd;
           }
@@ -104,7 +104,7 @@ export function writeFamilies(
         const lineStart = w.length;
         w.bytes(names[role]);
         w.byte(0x7b);
-        w.bytes(prefix);
+        w.packed(prefix);
         const ls = table.labelsStart[row];
         const le = table.labelsEnd[row];
         if (flags & noCopyMask) {
