@@ -45,12 +45,17 @@ export function roleIn(
   const n = name.length;
   if (e - s < n) return -1;
   for (let i = 0; i < n; i++) if (buf[s + i] !== name.charCodeAt(i)) return -1;
+  return suffixRole(buf, s + n, e, roles);
+}
+
+/** The role among `roles` whose suffix is exactly buf[s..e), or -1. */
+export function suffixRole(buf: Buffer, s: number, e: number, roles: readonly SampleRole[]): SampleRole | -1 {
   for (const role of roles) {
     const suffix = SUFFIXES[role];
-    if (e - s - n !== suffix.length) continue;
+    if (e - s !== suffix.length) continue;
     let match = true;
     for (let i = 0; i < suffix.length; i++) {
-      if (buf[s + n + i] !== suffix.charCodeAt(i)) {
+      if (buf[s + i] !== suffix.charCodeAt(i)) {
         match = false;
         break;
       }

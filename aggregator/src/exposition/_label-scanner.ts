@@ -75,7 +75,7 @@ export class LabelScanner {
       this.flags = 0;
       this.knownLength = 0;
     }
-    for (;; first = false) {
+    for (; ; first = false) {
       if (!strict) i = this.skipBlanks(buf, i, end);
       // `{}`, or after a comma the end of a classic block with a trailing comma.
       if ((first || !strict) && i < end && buf[i] === CLOSE_BRACE) {

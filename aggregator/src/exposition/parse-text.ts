@@ -15,7 +15,7 @@ import {
   sameBytes,
   wordView,
 } from './_bytes';
-import { roleIn, rolesOf } from './_family-roles';
+import { roleIn, rolesOf, suffixRole } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
 import { isTextTimestamp, parseOpenMetricsNumber, parseTextNumber } from './_numbers';
 import type { Family, MetricType, ParsedExposition } from './family';
@@ -178,10 +178,22 @@ class TextParser {
       this.lastNameStart = start;
       this.lastNameEnd = after;
     } else {
-      if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
-      i++;
-      while (i < end && isMetricNameChar(body[i])) i++;
-      family = this.familyOf(start, i);
+      // Otherwise it mostly changes suffix within the family (_bucket to _sum): the family's name,
+      // which the previous name starts with, is compared rather than scanned.
+      const current = this.current;
+      const known = last >= 0 && current ? current.name.length : 0;
+      let role: SampleRole | -1 = -1;
+      if (known > 0 && start + known <= end && sameBytes(this.view, start, last, known)) {
+        i = start + known;
+        while (i < end && isMetricNameChar(body[i])) i++;
+        role = suffixRole(body, start + known, i, rolesOf('text', (current as Family).type));
+      } else {
+        if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
+        i++;
+        while (i < end && isMetricNameChar(body[i])) i++;
+      }
+      family =
+        role >= 0 ? this.enter(current as Family, role as SampleRole, start, i) : this.familyOf(start, i);
     }
     const nameEnd = i;
     const role = this.role;
