@@ -13,7 +13,7 @@ import {
   sameBytes,
   wordView,
 } from './_bytes';
-import { roleIn, rolesOf } from './_family-roles';
+import { roleIn, rolesOf, suffixRole } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
 import { parseOpenMetricsNumber, parseOpenMetricsTimestamp } from './_numbers';
 import type { Family, MetricType, ParsedExposition } from './family';
@@ -235,10 +235,19 @@ class OpenMetricsParser {
       i = after;
       role = this.lastRole;
     } else {
-      if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
-      i++;
-      while (i < end && isMetricNameChar(body[i])) i++;
-      role = family ? roleIn(body, start, i, family.name, rolesOf('openmetrics', family.type)) : -1;
+      // Otherwise it mostly changes suffix within the family (_bucket to _sum): the family's name,
+      // which the previous name starts with, is compared rather than scanned.
+      const known = family && last >= 0 ? family.name.length : 0;
+      if (family && known > 0 && start + known <= end && sameBytes(this.view, start, last, known)) {
+        i = start + known;
+        while (i < end && isMetricNameChar(body[i])) i++;
+        role = suffixRole(body, start + known, i, rolesOf('openmetrics', family.type));
+      } else {
+        if (!isMetricNameStart(body[i])) this.fail(`invalid metric name at ${quoteBytes(body, i, end)}`);
+        i++;
+        while (i < end && isMetricNameChar(body[i])) i++;
+        role = family ? roleIn(body, start, i, family.name, rolesOf('openmetrics', family.type)) : -1;
+      }
       if (!family || role < 0) {
         this.close();
         family = this.open(latin1(body, start, i));
