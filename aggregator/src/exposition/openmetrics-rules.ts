@@ -96,8 +96,7 @@ export function checkOpenMetricsFamily(
     const first = previousRow < 0;
     const key = keyed ? canonicalKey(body, table, row, type, role) : '';
     const sameGroup =
-      !first &&
-      (type === 'info' || (keyed ? key === previousKey : spansEqual(body, view, current, previous)));
+      !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(view, current, previous)));
     if (!sameGroup && (keyed ? seenKeys.has(key) : !seenGroups.addNew(current, row))) {
       return violation(table, row, name, 'samples of one metric are not contiguous');
     }
@@ -259,26 +258,24 @@ function canonicalKey(
   );
 }
 
-function byteAt(body: Buffer, span: GroupSpan, k: number): number {
-  const head = span.holeStart - span.start;
-  return k < head ? body[span.start + k] : body[span.holeEnd + (k - head)];
-}
-
 function spanLength(span: GroupSpan): number {
   return span.end - span.start - (span.holeEnd - span.holeStart);
 }
 
-function spansEqual(body: Buffer, view: DataView, a: GroupSpan, b: GroupSpan): boolean {
+function spansEqual(view: DataView, a: GroupSpan, b: GroupSpan): boolean {
   const n = spanLength(a);
   if (n !== spanLength(b)) return false;
-  // The common case: both holes (if any) at the same place, so compare the two pieces directly.
-  if (a.holeStart - a.start === b.holeStart - b.start) {
-    return (
-      sameBytes(view, a.start, b.start, a.holeStart - a.start) &&
-      sameBytes(view, a.holeEnd, b.holeEnd, a.end - a.holeEnd)
-    );
+  // At most three pieces, each ending where a hole starts in either span.
+  const headA = a.holeStart - a.start;
+  const headB = b.holeStart - b.start;
+  let k = 0;
+  while (k < n) {
+    const atA = k < headA ? a.start + k : a.holeEnd + (k - headA);
+    const atB = k < headB ? b.start + k : b.holeEnd + (k - headB);
+    const piece = Math.min(k < headA ? headA - k : n - k, k < headB ? headB - k : n - k);
+    if (!sameBytes(view, atA, atB, piece)) return false;
+    k += piece;
   }
-  for (let k = 0; k < n; k++) if (byteAt(body, a, k) !== byteAt(body, b, k)) return false;
   return true;
 }
 
@@ -318,7 +315,7 @@ class GroupSet {
         this.roleMap ? this.roleMap[this.table.role[other]] : this.table.role[other]
       ) as SampleRole;
       groupOf(this.table, other, this.type, role, this.other);
-      if (spansEqual(this.body, this.view, span, this.other)) return false;
+      if (spansEqual(this.view, span, this.other)) return false;
     }
     rows.push(row);
     return true;
