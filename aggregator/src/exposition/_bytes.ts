@@ -74,7 +74,14 @@ export function wordView(buf: Buffer): DataView {
  */
 export function sameBytes(view: DataView, a: number, b: number, n: number): boolean {
   let k = 0;
-  for (; k + 4 <= n; k += 4) if (view.getInt32(a + k, true) !== view.getInt32(b + k, true)) return false;
+  for (; k + 8 <= n; k += 8) {
+    if (view.getInt32(a + k, true) !== view.getInt32(b + k, true)) return false;
+    if (view.getInt32(a + k + 4, true) !== view.getInt32(b + k + 4, true)) return false;
+  }
+  if (k + 4 <= n) {
+    if (view.getInt32(a + k, true) !== view.getInt32(b + k, true)) return false;
+    k += 4;
+  }
   for (; k < n; k++) if (view.getUint8(a + k) !== view.getUint8(b + k)) return false;
   return true;
 }
