@@ -122,20 +122,21 @@ export class UpstreamScraper {
     const untilDeadline = deadline - Date.now();
     const byDeadline = untilDeadline < target.timeoutMs;
     const budgetMs = Math.min(target.timeoutMs, untilDeadline);
-    const timeoutError = new ScrapeError(
-      name,
-      'timeout',
-      byDeadline
-        ? `no complete response before the scrape round's deadline (${formatDuration(Math.max(budgetMs, 0))} left)`
-        : `no complete response within the ${formatDuration(target.timeoutMs)} timeout`,
-    );
-    if (budgetMs <= 0) throw timeoutError;
+    // Errors are made when they happen, not per scrape: an Error captures a stack trace, which costs.
+    const timeoutError = (): ScrapeError =>
+      new ScrapeError(
+        name,
+        'timeout',
+        byDeadline
+          ? `no complete response before the scrape round's deadline (${formatDuration(Math.max(budgetMs, 0))} left)`
+          : `no complete response within the ${formatDuration(target.timeoutMs)} timeout`,
+      );
+    if (budgetMs <= 0) throw timeoutError();
 
     // One signal bounds the whole exchange: connect, headers, body, and the files read on the way.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(timeoutError), budgetMs);
-    const abortedError = new ScrapeError(name, 'aborted', 'scrape aborted');
-    const onAbort = (): void => controller.abort(abortedError);
+    const timer = setTimeout(() => controller.abort(timeoutError()), budgetMs);
+    const onAbort = (): void => controller.abort(new ScrapeError(name, 'aborted', 'scrape aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const pool = await this.poolOf(upstream, controller.signal);
