@@ -1,5 +1,6 @@
 // Whole-process benchmark: the real bundled bin against a plain concatenating proxy (proxy.ts), both as
-// child processes scraping the same 4 upstreams, asked by the same client as Prometheus asks. A pod
+// child processes scraping the same 4 upstreams, asked by the same client as Prometheus asks. The
+// upstreams answer each request with the next of a few rounds of values, as live applications do. A pod
 // case (4 x 1,250 series) and a heavy one (4 x 25,000). Figures: median and p90 latency and their
 // ratio, CPU per scrape, idle and peak RSS. Targets: pod <= 1.5x the proxy, heavy <= 2x, idle RSS
 // <= 64 MiB.
@@ -95,10 +96,15 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
-async function startUpstreams(bodies: readonly Buffer[]): Promise<Server[]> {
+/** Successive bodies each upstream answers in turn (see `upstreamBody`'s rounds). */
+const ROUNDS = 4;
+
+async function startUpstreams(rounds: readonly (readonly Buffer[])[]): Promise<Server[]> {
   return Promise.all(
-    bodies.map(async (body) => {
+    rounds.map(async (bodies) => {
+      let served = 0;
       const server = createServer((_req, res) => {
+        const body = bodies[served++ % bodies.length];
         res.writeHead(200, {
           'content-type': 'text/plain; version=0.0.4; charset=utf-8',
           'content-length': String(body.length),
@@ -233,9 +239,13 @@ async function measure(
 }
 
 async function runCase(testCase: Case, proxyScript: string): Promise<{ rows: Row[]; memory: Memory }> {
-  const bodies = UPSTREAMS.map((app) => upstreamBody(app, testCase.seriesPerUpstream, 'text'));
-  const series = bodies.reduce((n, body) => n + sampleLines(body), 0);
-  const upstreams = await startUpstreams(bodies);
+  const rounds = UPSTREAMS.map((app) =>
+    Array.from({ length: ROUNDS }, (_, round) =>
+      upstreamBody(app, testCase.seriesPerUpstream, 'text', round),
+    ),
+  );
+  const series = rounds.reduce((n, bodies) => n + sampleLines(bodies[0]), 0);
+  const upstreams = await startUpstreams(rounds);
   const urls = upstreams.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/metrics`);
   const served: { aggregator?: Served; proxy?: Served } = {};
   try {

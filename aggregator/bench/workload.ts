@@ -10,9 +10,11 @@ const HISTOGRAM_SERIES = BUCKETS.length + 2;
 
 /**
  * One upstream body with about `series` sample lines: 84% histogram series, the rest counters and
- * gauges, each series with the labels method, route and status.
+ * gauges, each series with the labels method, route and status. Successive `round`s are the same
+ * series with grown counters and moved gauges, as an application answers successive scrapes: the
+ * values change, and their lengths with them, so no two rounds have the same bytes.
  */
-export function upstreamBody(app: string, series: number, format: ExpositionFormat): Buffer {
+export function upstreamBody(app: string, series: number, format: ExpositionFormat, round = 0): Buffer {
   const openMetrics = format === 'openmetrics';
   const histograms = Math.floor((series * 0.84) / HISTOGRAM_SERIES);
   const simple = Math.floor((series - histograms * HISTOGRAM_SERIES) / 2);
@@ -21,15 +23,17 @@ export function upstreamBody(app: string, series: number, format: ExpositionForm
   const out: string[] = [];
   const base = openMetrics ? `${app}_http_requests` : `${app}_http_requests_total`;
   out.push(`# HELP ${base} Requests handled.`, `# TYPE ${base} counter`);
-  for (let i = 0; i < simple; i++) out.push(`${app}_http_requests_total{${labels(i)}} ${i * 7 + 3}`);
+  for (let i = 0; i < simple; i++)
+    out.push(`${app}_http_requests_total{${labels(i)}} ${i * 7 + 3 + round * (i % 11)}`);
   out.push(`# HELP ${app}_inflight_requests Requests in flight.`, `# TYPE ${app}_inflight_requests gauge`);
-  for (let i = 0; i < simple; i++) out.push(`${app}_inflight_requests{${labels(i)}} ${(i % 17) * 0.5}`);
+  for (let i = 0; i < simple; i++)
+    out.push(`${app}_inflight_requests{${labels(i)}} ${((i + round) % 17) * 0.5}`);
   const h = `${app}_http_request_duration_seconds`;
   out.push(`# HELP ${h} Request latency.`, `# TYPE ${h} histogram`);
   for (let i = 0; i < histograms; i++) {
     let cumulative = 0;
     for (const le of BUCKETS) {
-      cumulative += i % 5;
+      cumulative += (i % 5) * (round + 1);
       out.push(`${h}_bucket{${labels(i)},le="${le}"} ${cumulative}`);
     }
     out.push(
