@@ -1,5 +1,37 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, type Registry } from './_prom-client';
+
+const FD_DIR = '/proc/self/fd';
+
+/** Lists the fd table; minus one for the descriptor the listing itself holds open. */
+function listOpenFds(): number | undefined {
+  try {
+    return readdirSync(FD_DIR).length - 1;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux 6.2+ gives the fd count as the size of /proc/self/fd: one stat, no listing. */
+function statOpenFds(): number | undefined {
+  try {
+    return statSync(FD_DIR, { throwIfNoEntry: false })?.size;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The cheapest way this kernel counts our open fds, or nothing off Linux. Older kernels report size 0,
+ * so the stat is trusted only if it agrees with a listing once at start. Both are synchronous: a scrape
+ * that awaited the libuv threadpool for this cost ~10x the stat in latency.
+ */
+function openFdCounter(): () => number | undefined {
+  const listed = listOpenFds();
+  if (listed === undefined) return () => undefined;
+  return statOpenFds() === listed ? statOpenFds : listOpenFds;
+}
 
 /**
  * The process metrics dashboards and alerts use, under the names Prometheus client libraries share
@@ -7,6 +39,7 @@ import { Counter, Gauge, type Registry } from './_prom-client';
  */
 export function registerProcessMetrics(registry: Registry): void {
   const registers = [registry];
+  const countOpenFds = openFdCounter();
   let last = process.cpuUsage();
   const user = new Counter({
     name: 'process_cpu_user_seconds_total',
@@ -49,10 +82,10 @@ export function registerProcessMetrics(registry: Registry): void {
     name: 'process_open_fds',
     help: 'Number of open file descriptors.',
     registers,
-    async collect() {
+    collect() {
       // Linux only, as the other client libraries; elsewhere the gauge stays absent.
-      const fds = await readdir('/proc/self/fd').catch(() => undefined);
-      if (fds) this.set(fds.length - 1);
+      const fds = countOpenFds();
+      if (fds !== undefined) this.set(fds);
     },
   });
   const heap = new Gauge({
@@ -60,10 +93,11 @@ export function registerProcessMetrics(registry: Registry): void {
     help: 'Process heap size used from Node.js in bytes.',
     registers,
     collect() {
-      const memory = process.memoryUsage();
-      this.set(memory.heapUsed);
-      heapTotal.set(memory.heapTotal);
-      external.set(memory.external);
+      // The figures process.memoryUsage() takes from V8, without the RSS read (a /proc file) it adds.
+      const stats = getHeapStatistics();
+      this.set(stats.used_heap_size);
+      heapTotal.set(stats.total_heap_size);
+      external.set(stats.external_memory);
     },
   });
   const heapTotal = new Gauge({
