@@ -6,6 +6,7 @@ import {
   type MergeResult,
   type MergeSource,
   mergeExpositions,
+  type ParsedExposition,
   parseExposition,
 } from '../exposition';
 import type { Logger } from '../observability/logger';
@@ -39,6 +40,8 @@ interface Round {
 export class Collector {
   private inFlight: Round | undefined;
   private readonly statuses = new Map<string, UpstreamStatus>();
+  /** Each origin's last parse, unfiltered: its next body mostly differs only in values (see ParseOptions.previous). */
+  private readonly lastParses = new Map<string, ParsedExposition>();
   private readonly reserved: readonly string[];
 
   constructor(
@@ -102,10 +105,9 @@ export class Collector {
     const metrics = this.metrics;
     if (metrics && this.config.selfOrigin !== undefined) {
       const body = await metrics.render();
-      present.push({
-        origin: this.config.selfOrigin,
-        exposition: parseExposition(body, 'text', { reservedLabels: this.reserved }),
-      });
+      const origin = this.config.selfOrigin;
+      const exposition = this.parse(origin, body, 'text', this.reserved);
+      present.push({ origin, exposition });
     }
     const result = mergeExpositions(present, { format, originLabel: this.config.originLabel });
     if (result.typeConflicts.length > 0 || result.fallbackReason) {
@@ -144,9 +146,10 @@ export class Collector {
       const result = await this.scraper.scrape(upstream.name, deadline);
       bytes = result.body.length;
       const exposition = filterFamilies(
-        parseExposition(result.body, formatOfContentType(result.contentType), {
-          reservedLabels: [this.config.originLabel, ...upstream.labels.map((l) => l.name)],
-        }),
+        this.parse(upstream.name, result.body, formatOfContentType(result.contentType), [
+          this.config.originLabel,
+          ...upstream.labels.map((l) => l.name),
+        ]),
         upstream.keep,
         upstream.drop,
       );
@@ -169,6 +172,18 @@ export class Collector {
       this.record(upstream, started, { up: false, samples: undefined, bytes, error: failure });
       return undefined;
     }
+  }
+
+  private parse(
+    origin: string,
+    body: Buffer,
+    format: ExpositionFormat,
+    reservedLabels: readonly string[],
+  ): ParsedExposition {
+    const previous = this.lastParses.get(origin);
+    const parsed = parseExposition(body, format, { reservedLabels, previous });
+    this.lastParses.set(origin, parsed);
+    return parsed;
   }
 
   private record(

@@ -86,6 +86,21 @@ export function sameBytes(view: DataView, a: number, b: number, n: number): bool
   return true;
 }
 
+/** True when the `n` bytes at `a` in one buffer and at `b` in another are the same (see `sameBytes`). */
+export function sameBytesAcross(x: DataView, a: number, y: DataView, b: number, n: number): boolean {
+  let k = 0;
+  for (; k + 8 <= n; k += 8) {
+    if (x.getInt32(a + k, true) !== y.getInt32(b + k, true)) return false;
+    if (x.getInt32(a + k + 4, true) !== y.getInt32(b + k + 4, true)) return false;
+  }
+  if (k + 4 <= n) {
+    if (x.getInt32(a + k, true) !== y.getInt32(b + k, true)) return false;
+    k += 4;
+  }
+  for (; k < n; k++) if (x.getUint8(a + k) !== y.getUint8(b + k)) return false;
+  return true;
+}
+
 /** A describable view of a few bytes for error messages: quoted, control bytes escaped, cut at 40. */
 export function quoteBytes(buf: Buffer, s: number, e: number): string {
   const cut = Math.min(e, s + 40);

@@ -42,13 +42,18 @@ export function checkOpenMetricsFamily(
   const previous = newSpan();
   const view = wordView(body);
   const seenGroups = new GroupSet(body, view, table, type, roleMap);
-  // Label blocks with blanks or a trailing comma (classic text) compare as decoded, sorted labels.
-  const keyed = samples.some((row) => table.flags[row] & LabelFlags.LooseSyntax);
   const seenKeys = new Set<string>();
   let previousKey = '';
   const histogram = type === 'histogram' || type === 'gaugehistogram' ? new HistogramRun(name) : undefined;
   let previousRow = -1;
   let previousTimestamp: number | undefined;
+  // Classic families come back with the same lines scrape after scrape (see `replayText`): where
+  // their metrics start is then known from the last check, and only the values are judged again.
+  const groupsKey = sourceFormat === 'text' ? `${name} ${type} ${roleMap ?? ''}` : undefined;
+  const known = groupsKey === undefined ? undefined : knownGroups.get(samples)?.get(groupsKey);
+  const starts = known === undefined && groupsKey !== undefined ? new Uint8Array(samples.length) : undefined;
+  // Label blocks with blanks or a trailing comma (classic text) compare as decoded, sorted labels.
+  const keyed = known === undefined && samples.some((row) => table.flags[row] & LabelFlags.LooseSyntax);
 
   for (let k = 0; k < samples.length; k++) {
     const row = samples[k];
@@ -90,17 +95,24 @@ export function checkOpenMetricsFamily(
 
     // Grouping: the samples of one metric (label set) are contiguous, their timestamps all there or
     // all absent, and never going back.
-    groupOf(table, row, type, role, current);
     const hasTimestamp = table.timestampStart[row] >= 0;
     const timestamp = hasTimestamp ? timestampOf(body, table, row, sourceFormat) : undefined;
     const first = previousRow < 0;
-    const key = keyed ? canonicalKey(body, table, row, type, role) : '';
-    const sameGroup =
-      !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(view, current, previous)));
-    if (!sameGroup && (keyed ? seenKeys.has(key) : !seenGroups.addNew(current, row))) {
-      return violation(table, row, name, 'samples of one metric are not contiguous');
+    let sameGroup: boolean;
+    if (known !== undefined) {
+      sameGroup = known[k] === 0;
+    } else {
+      groupOf(table, row, type, role, current);
+      const key = keyed ? canonicalKey(body, table, row, type, role) : '';
+      sameGroup =
+        !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(view, current, previous)));
+      if (!sameGroup && (keyed ? seenKeys.has(key) : !seenGroups.addNew(current, row))) {
+        return violation(table, row, name, 'samples of one metric are not contiguous');
+      }
+      previousKey = key;
+      if (!sameGroup && keyed) seenKeys.add(key);
+      if (starts !== undefined && !sameGroup) starts[k] = 1;
     }
-    previousKey = key;
     if (sameGroup) {
       if (hasTimestamp !== (previousTimestamp !== undefined)) {
         return violation(table, row, name, 'some samples of a metric have a timestamp and others do not');
@@ -113,8 +125,6 @@ export function checkOpenMetricsFamily(
       ) {
         return violation(table, row, name, 'timestamps go backwards within a metric');
       }
-    } else if (keyed) {
-      seenKeys.add(key);
     }
 
     if (histogram) {
@@ -159,8 +169,23 @@ export function checkOpenMetricsFamily(
       }
     }
   }
-  return histogram && previousRow >= 0 ? histogram.finish(table.line[previousRow]) : undefined;
+  const broken = histogram && previousRow >= 0 ? histogram.finish(table.line[previousRow]) : undefined;
+  if (broken === undefined && starts !== undefined && groupsKey !== undefined) {
+    let byKey = knownGroups.get(samples);
+    if (byKey === undefined) {
+      byKey = new Map();
+      knownGroups.set(samples, byKey);
+    }
+    byKey.set(groupsKey, starts);
+  }
+  return broken;
 }
+
+/**
+ * Where each metric starts among a family's samples (1 at the first sample of each), by the family's
+ * rows array and the way it was checked; kept only for families that passed, as long as the rows live.
+ */
+const knownGroups = new WeakMap<readonly number[], Map<string, Uint8Array>>();
 
 function violation(table: SampleTable, row: number, name: string, reason: string): RuleViolation {
   return { line: table.line[row], reason: `${reason} (metric family "${name}")` };
