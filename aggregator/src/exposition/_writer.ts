@@ -46,7 +46,10 @@ export function writeFamilies(
     estimate +=
       sources[k].exposition.body.length + sources[k].exposition.samples.length * (prefixes[k].length + 4);
   }
-  const w = new ByteWriter(estimate);
+  const w = new ByteWriter(
+    estimate,
+    sources.map((s) => s.exposition.body),
+  );
   let samples = 0;
   let dropped = 0;
 
@@ -74,19 +77,19 @@ export function writeFamilies(
           const ls = table.labelsStart[row];
           const nameStart = table.nameStart[row];
           if (runTo >= 0 && !(nameStart === runTo + 1 && body[runTo] === LF)) {
-            w.copy(body, runFrom, runTo);
+            w.copySource(part.source, runFrom, runTo);
             w.byte(LF);
             runTo = -1;
           }
           if (runTo < 0) runFrom = nameStart;
           if (body[ls - 1] === 0x7b) {
-            w.copy(body, runFrom, ls);
+            w.copySource(part.source, runFrom, ls);
             w.packed(prefix);
             if (table.labelsEnd[row] > ls) w.byte(0x2c);
             runFrom = ls;
           } else {
             const nameEnd = nameStart + names[role].length;
-            w.copy(body, runFrom, nameEnd);
+            w.copySource(part.source, runFrom, nameEnd);
             w.byte(0x7b);
             w.packed(prefix);
             w.byte(0x7d);
@@ -97,7 +100,7 @@ export function writeFamilies(
           continue;
         }
         if (runTo >= 0) {
-          w.copy(body, runFrom, runTo);
+          w.copySource(part.source, runFrom, runTo);
           w.byte(LF);
           runTo = -1;
         }
@@ -112,11 +115,11 @@ export function writeFamilies(
           w.utf8(encodeLabels(labels.slice(injected.length)).replace(/^(?=.)/, ','));
         } else if (le > ls) {
           w.byte(0x2c);
-          w.copy(body, ls, le);
+          w.copySource(part.source, ls, le);
         }
         w.byte(0x7d);
         w.byte(0x20);
-        w.copy(body, table.valueStart[row], table.valueEnd[row]);
+        w.copySource(part.source, table.valueStart[row], table.valueEnd[row]);
         const ts = table.timestampStart[row];
         if (ts >= 0) {
           let converted: string | undefined;
@@ -133,18 +136,18 @@ export function writeFamilies(
             }
           }
           w.byte(0x20);
-          if (converted === undefined) w.copy(body, ts, table.timestampEnd[row]);
+          if (converted === undefined) w.copySource(part.source, ts, table.timestampEnd[row]);
           else w.ascii(converted);
         }
         if (openMetrics && sameFormat && table.exemplarStart[row] >= 0) {
           w.byte(0x20);
-          w.copy(body, table.exemplarStart[row], table.exemplarEnd[row]);
+          w.copySource(part.source, table.exemplarStart[row], table.exemplarEnd[row]);
         }
         w.byte(0x0a);
         samples++;
       }
       if (runTo >= 0) {
-        w.copy(body, runFrom, runTo);
+        w.copySource(part.source, runFrom, runTo);
         w.byte(LF);
       }
     }
