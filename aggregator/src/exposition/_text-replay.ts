@@ -53,7 +53,6 @@ export function replayText(body: Buffer, previous: ParsedExposition): ParsedExpo
       table.lePairEnd[row] = from.lePairEnd[row] + shift;
       table.leValueStart[row] = from.leValueStart[row] + shift;
       table.leValueEnd[row] = from.leValueEnd[row] + shift;
-      table.le[row] = from.le[row];
     }
     if (oldFlags & LabelFlags.HasQuantile) {
       table.quantilePairStart[row] = from.quantilePairStart[row] + shift;

@@ -38,6 +38,11 @@ export function checkOpenMetricsFamily(
   sourceFormat: ExpositionFormat,
   roleMap?: readonly (SampleRole | -1)[],
 ): RuleViolation | undefined {
+  // Classic families come back with the same lines scrape after scrape (see `replayText`): their
+  // shape was judged last time, and only their values are judged again.
+  const shapeKey = sourceFormat === 'text' ? `${name} ${type} ${roleMap ?? ''}` : undefined;
+  const known = shapeKey === undefined ? undefined : knownShapes.get(samples)?.get(shapeKey);
+  if (known !== undefined) return checkValues(table, name, type, samples, roleMap, known);
   const current = newSpan();
   const previous = newSpan();
   const view = wordView(body);
@@ -47,19 +52,19 @@ export function checkOpenMetricsFamily(
   const histogram = type === 'histogram' || type === 'gaugehistogram' ? new HistogramRun(name) : undefined;
   let previousRow = -1;
   let previousTimestamp: number | undefined;
-  // Classic families come back with the same lines scrape after scrape (see `replayText`): where
-  // their metrics start is then known from the last check, and only the values are judged again.
-  const groupsKey = sourceFormat === 'text' ? `${name} ${type} ${roleMap ?? ''}` : undefined;
-  const known = groupsKey === undefined ? undefined : knownGroups.get(samples)?.get(groupsKey);
-  const starts = known === undefined && groupsKey !== undefined ? new Uint8Array(samples.length) : undefined;
+  let shape: Shape | undefined =
+    shapeKey === undefined
+      ? undefined
+      : { starts: new Uint8Array(samples.length), le: new Float64Array(histogram ? samples.length : 0) };
   // Label blocks with blanks or a trailing comma (classic text) compare as decoded, sorted labels.
-  const keyed = known === undefined && samples.some((row) => table.flags[row] & LabelFlags.LooseSyntax);
+  const keyed = samples.some((row) => table.flags[row] & LabelFlags.LooseSyntax);
 
   for (let k = 0; k < samples.length; k++) {
     const row = samples[k];
     const role = (roleMap ? roleMap[table.role[row]] : table.role[row]) as SampleRole;
     const value = table.value[row];
     const flags = table.flags[row];
+    let le = 0;
 
     if (type === 'stateset' && !hasLabelNamed(body, table.labelsStart[row], table.labelsEnd[row], name)) {
       return violation(table, row, name, `stateset sample needs a label named "${name}"`);
@@ -67,21 +72,19 @@ export function checkOpenMetricsFamily(
     if (role === SampleRole.Bucket) {
       if (!(flags & LabelFlags.HasLe))
         return violation(table, row, name, 'bucket sample without an "le" label');
-      const le = parseOpenMetricsNumber(body, table.leValueStart[row], table.leValueEnd[row]);
-      if (le === undefined || Number.isNaN(le))
+      const parsed = parseOpenMetricsNumber(body, table.leValueStart[row], table.leValueEnd[row]);
+      if (parsed === undefined || Number.isNaN(parsed))
         return violation(table, row, name, 'bucket "le" label is not a number');
-      table.le[row] = le;
+      le = parsed;
       if (
         le === Number.POSITIVE_INFINITY &&
         !bytesEqual(body, table.leValueStart[row], table.leValueEnd[row], '+Inf')
       ) {
         return violation(table, row, name, 'the infinite bucket must be written le="+Inf"');
       }
-      if (!Number.isInteger(value)) return violation(table, row, name, 'bucket value must be an integer');
     }
-    if ((role === SampleRole.Count || role === SampleRole.GCount) && !Number.isInteger(value)) {
-      return violation(table, row, name, 'count value must be an integer');
-    }
+    const early = earlyValueRule(role, value);
+    if (early !== undefined) return violation(table, row, name, early);
     if (type === 'summary' && role === SampleRole.Bare) {
       if (!(flags & LabelFlags.HasQuantile)) {
         return violation(table, row, name, 'summary quantile sample without a "quantile" label');
@@ -90,28 +93,31 @@ export function checkOpenMetricsFamily(
       if (q === undefined || !(q >= 0 && q <= 1)) {
         return violation(table, row, name, '"quantile" label must be a number from 0 to 1');
       }
-      if (value < 0) return violation(table, row, name, 'quantile values cannot be negative');
     }
+    const quantile = quantileValueRule(type, role, value);
+    if (quantile !== undefined) return violation(table, row, name, quantile);
 
     // Grouping: the samples of one metric (label set) are contiguous, their timestamps all there or
     // all absent, and never going back.
     const hasTimestamp = table.timestampStart[row] >= 0;
     const timestamp = hasTimestamp ? timestampOf(body, table, row, sourceFormat) : undefined;
     const first = previousRow < 0;
-    let sameGroup: boolean;
-    if (known !== undefined) {
-      sameGroup = known[k] === 0;
-    } else {
-      groupOf(table, row, type, role, current);
-      const key = keyed ? canonicalKey(body, table, row, type, role) : '';
-      sameGroup =
-        !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(view, current, previous)));
-      if (!sameGroup && (keyed ? seenKeys.has(key) : !seenGroups.addNew(current, row))) {
-        return violation(table, row, name, 'samples of one metric are not contiguous');
+    groupOf(table, row, type, role, current);
+    const key = keyed ? canonicalKey(body, table, row, type, role) : '';
+    const sameGroup =
+      !first && (type === 'info' || (keyed ? key === previousKey : spansEqual(view, current, previous)));
+    if (!sameGroup && (keyed ? seenKeys.has(key) : !seenGroups.addNew(current, row))) {
+      return violation(table, row, name, 'samples of one metric are not contiguous');
+    }
+    previousKey = key;
+    if (!sameGroup && keyed) seenKeys.add(key);
+    if (shape !== undefined) {
+      // Timestamps change from scrape to scrape: a family with them is judged in full each time.
+      if (hasTimestamp) shape = undefined;
+      else {
+        shape.starts[k] = sameGroup ? 0 : 1;
+        if (histogram) shape.le[k] = le;
       }
-      previousKey = key;
-      if (!sameGroup && keyed) seenKeys.add(key);
-      if (starts !== undefined && !sameGroup) starts[k] = 1;
     }
     if (sameGroup) {
       if (hasTimestamp !== (previousTimestamp !== undefined)) {
@@ -133,7 +139,7 @@ export function checkOpenMetricsFamily(
         const broken = histogram.finish(table.line[previousRow]);
         if (broken) return broken;
       }
-      const broken = histogram.add(role, value, table.le[row], table.line[row]);
+      const broken = histogram.add(role, value, le, table.line[row]);
       if (broken) return broken;
     }
     const swap = previous;
@@ -141,20 +147,8 @@ export function checkOpenMetricsFamily(
     previousRow = row;
     previousTimestamp = timestamp;
 
-    if (type === 'stateset' && value !== 0 && value !== 1)
-      return violation(table, row, name, 'stateset values must be 0 or 1');
-    if (type === 'info' && value !== 1) return violation(table, row, name, 'info values must be 1');
-    const counterLike =
-      role === SampleRole.Total ||
-      role === SampleRole.Sum ||
-      role === SampleRole.Count ||
-      role === SampleRole.Bucket ||
-      role === SampleRole.GCount;
-    if ((counterLike || role === SampleRole.GSum) && Number.isNaN(value)) {
-      return violation(table, row, name, 'counter-like values cannot be NaN');
-    }
-    if (counterLike && value < 0)
-      return violation(table, row, name, 'counter-like values cannot be negative');
+    const late = lateValueRule(type, role, value);
+    if (late !== undefined) return violation(table, row, name, late);
     if (table.exemplarStart[row] >= 0) {
       const allowed =
         (histogram !== undefined && role === SampleRole.Bucket) ||
@@ -170,22 +164,96 @@ export function checkOpenMetricsFamily(
     }
   }
   const broken = histogram && previousRow >= 0 ? histogram.finish(table.line[previousRow]) : undefined;
-  if (broken === undefined && starts !== undefined && groupsKey !== undefined) {
-    let byKey = knownGroups.get(samples);
+  if (broken === undefined && shape !== undefined && shapeKey !== undefined) {
+    let byKey = knownShapes.get(samples);
     if (byKey === undefined) {
       byKey = new Map();
-      knownGroups.set(samples, byKey);
+      knownShapes.set(samples, byKey);
     }
-    byKey.set(groupsKey, starts);
+    byKey.set(shapeKey, shape);
   }
   return broken;
 }
 
+/** What the checks learnt from a family's lines but its values: the same lines give the same shape. */
+interface Shape {
+  /** 1 at the first sample of each metric (label set), by position in the family's samples. */
+  readonly starts: Uint8Array;
+  /** Each bucket's parsed `le`, by position (histograms only). */
+  readonly le: Float64Array;
+}
+
 /**
- * Where each metric starts among a family's samples (1 at the first sample of each), by the family's
- * rows array and the way it was checked; kept only for families that passed, as long as the rows live.
+ * Shapes of families that passed every rule, by the family's rows array (shared by the parses of
+ * one upstream's lines; see `replayText`) and the way they were checked; kept as long as the rows live.
  */
-const knownGroups = new WeakMap<readonly number[], Map<string, Uint8Array>>();
+const knownShapes = new WeakMap<readonly number[], Map<string, Shape>>();
+
+/**
+ * The rules on values alone, for a family whose shape already passed: the same violations, in the
+ * same order, as the full check finds (its other rules hold for the same lines).
+ */
+function checkValues(
+  table: SampleTable,
+  name: string,
+  type: MetricType,
+  samples: readonly number[],
+  roleMap: readonly (SampleRole | -1)[] | undefined,
+  shape: Shape,
+): RuleViolation | undefined {
+  const histogram = type === 'histogram' || type === 'gaugehistogram' ? new HistogramRun(name) : undefined;
+  for (let k = 0; k < samples.length; k++) {
+    const row = samples[k];
+    const role = (roleMap ? roleMap[table.role[row]] : table.role[row]) as SampleRole;
+    const value = table.value[row];
+    const early = earlyValueRule(role, value) ?? quantileValueRule(type, role, value);
+    if (early !== undefined) return violation(table, row, name, early);
+    if (histogram) {
+      if (k > 0 && shape.starts[k] === 1) {
+        const broken = histogram.finish(table.line[samples[k - 1]]);
+        if (broken) return broken;
+      }
+      const broken = histogram.add(role, value, shape.le[k], table.line[row]);
+      if (broken) return broken;
+    }
+    const late = lateValueRule(type, role, value);
+    if (late !== undefined) return violation(table, row, name, late);
+  }
+  return histogram && samples.length > 0
+    ? histogram.finish(table.line[samples[samples.length - 1]])
+    : undefined;
+}
+
+/** Bucket and count values are integers. */
+function earlyValueRule(role: SampleRole, value: number): string | undefined {
+  if (role === SampleRole.Bucket && !Number.isInteger(value)) return 'bucket value must be an integer';
+  if ((role === SampleRole.Count || role === SampleRole.GCount) && !Number.isInteger(value)) {
+    return 'count value must be an integer';
+  }
+  return undefined;
+}
+
+function quantileValueRule(type: MetricType, role: SampleRole, value: number): string | undefined {
+  return type === 'summary' && role === SampleRole.Bare && value < 0
+    ? 'quantile values cannot be negative'
+    : undefined;
+}
+
+/** Stateset and info values, and what counter-like values cannot be. */
+function lateValueRule(type: MetricType, role: SampleRole, value: number): string | undefined {
+  if (type === 'stateset' && value !== 0 && value !== 1) return 'stateset values must be 0 or 1';
+  if (type === 'info' && value !== 1) return 'info values must be 1';
+  const counterLike =
+    role === SampleRole.Total ||
+    role === SampleRole.Sum ||
+    role === SampleRole.Count ||
+    role === SampleRole.Bucket ||
+    role === SampleRole.GCount;
+  if ((counterLike || role === SampleRole.GSum) && Number.isNaN(value))
+    return 'counter-like values cannot be NaN';
+  if (counterLike && value < 0) return 'counter-like values cannot be negative';
+  return undefined;
+}
 
 function violation(table: SampleTable, row: number, name: string, reason: string): RuleViolation {
   return { line: table.line[row], reason: `${reason} (metric family "${name}")` };

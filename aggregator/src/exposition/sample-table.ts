@@ -44,8 +44,6 @@ export class SampleTable {
   quantileValueStart!: Int32Array;
   quantileValueEnd!: Int32Array;
   value!: Float64Array;
-  /** The parsed `le` of a bucket, filled by the OpenMetrics checks. */
-  le!: Float64Array;
   valueStart!: Int32Array;
   valueEnd!: Int32Array;
   timestampStart!: Int32Array;
@@ -97,7 +95,7 @@ export class SampleTable {
   }
 }
 
-const FLOAT64_COLUMNS = ['value', 'le'] as const;
+const FLOAT64_COLUMNS = ['value'] as const;
 const INT32_COLUMNS = [
   'line',
   'nameStart',
