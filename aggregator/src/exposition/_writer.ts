@@ -63,7 +63,6 @@ export function writeFamilies(
       const noCopyMask = openMetrics
         ? LabelFlags.LooseSyntax | LabelFlags.Reserved
         : LabelFlags.OddEscape | LabelFlags.Reserved;
-      const names = SUFFIXES.map((suffix) => Buffer.from(family.name + suffix, 'latin1'));
       // Copyable lines are written lazily: body[runFrom..runTo) is still owed, then an LF. A line that
       // follows the owed one in the body extends the run, so each line costs one copy and the prefix.
       let runFrom = 0;
@@ -88,7 +87,7 @@ export function writeFamilies(
             if (table.labelsEnd[row] > ls) w.byte(0x2c);
             runFrom = ls;
           } else {
-            const nameEnd = nameStart + names[role].length;
+            const nameEnd = nameStart + family.name.length + SUFFIXES[role].length;
             w.copySource(part.source, runFrom, nameEnd);
             w.byte(0x7b);
             w.packed(prefix);
@@ -105,7 +104,9 @@ export function writeFamilies(
           runTo = -1;
         }
         const lineStart = w.length;
-        w.bytes(names[role]);
+        // Metric names are ASCII (the parsers accept no other).
+        w.ascii(family.name);
+        w.ascii(SUFFIXES[role]);
         w.byte(0x7b);
         w.packed(prefix);
         const ls = table.labelsStart[row];
@@ -168,6 +169,10 @@ function writeMetadata(w: ByteWriter, family: OutputFamily, openMetrics: boolean
 
 /** Classic HELP escapes \\ and \n; OpenMetrics also \". */
 function escapeHelp(help: string, openMetrics: boolean): string {
+  if (!NEEDS_ESCAPE.test(help)) return help;
   const special = openMetrics ? /[\\\n"]/g : /[\\\n]/g;
   return help.replace(special, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
+
+/** Most HELP texts hold none of the characters either format escapes. */
+const NEEDS_ESCAPE = /[\\\n"]/;
