@@ -31,6 +31,8 @@ interface Round {
   readonly done: Promise<readonly (MergeSource | undefined)[]>;
   /** Merged bodies of this round, one per format asked for. */
   readonly merges: Map<ExpositionFormat, Promise<MergeResult>>;
+  /** The self metrics the round does not change, rendered while it waits on the upstreams. */
+  readonly steadySelf: Promise<string> | undefined;
 }
 
 /**
@@ -80,7 +82,11 @@ export class Collector {
     const coalesced = round !== undefined;
     if (!round) {
       const done = this.scrapeAll(deadline, span);
-      round = { done, merges: new Map() };
+      const metrics = this.config.selfOrigin === undefined ? undefined : this.metrics;
+      // After this turn, once the upstream requests are on their way.
+      const steadySelf =
+        metrics && new Promise((next) => setImmediate(next)).then(() => metrics.renderSteady());
+      round = { done, merges: new Map(), steadySelf };
       this.inFlight = round;
       const started = round;
       done.finally(() => {
@@ -90,7 +96,7 @@ export class Collector {
     const sources = await round.done;
     let merge = round.merges.get(format);
     if (!merge) {
-      merge = this.merge(sources, format);
+      merge = this.merge(round, sources, format);
       round.merges.set(format, merge);
     }
     const upstreamsUp = sources.filter((s) => s !== undefined).length;
@@ -98,14 +104,15 @@ export class Collector {
   }
 
   private async merge(
+    round: Round,
     sources: readonly (MergeSource | undefined)[],
     format: ExpositionFormat,
   ): Promise<MergeResult> {
     const present = sources.filter((s): s is MergeSource => s !== undefined);
     const metrics = this.metrics;
-    if (metrics && this.config.selfOrigin !== undefined) {
-      const body = await metrics.render();
-      const origin = this.config.selfOrigin;
+    const origin = this.config.selfOrigin;
+    if (metrics && round.steadySelf && origin !== undefined) {
+      const body = Buffer.from((await round.steadySelf) + (await metrics.renderPerUpstream()), 'utf8');
       const exposition = this.parse(origin, body, 'text', this.reserved);
       present.push({ origin, exposition });
     }
