@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { entrypointCommand, imageEntrypoint } from './support/entrypoint';
+import { entrypointCommand, imageEntrypoint, imageEnvironment } from './support/entrypoint';
 
 const dockerfile = readFileSync(resolve(__dirname, '../Dockerfile'), 'utf8');
 const { version } = JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8'));
@@ -9,7 +9,7 @@ const { version } = JSON.parse(readFileSync(resolve(__dirname, '../package.json'
 function runEntrypoint(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { command, args: base } = entrypointCommand();
   return spawnSync(command, [...base, ...args], {
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, ...imageEnvironment(), ...env },
     encoding: 'utf8',
     timeout: 10_000,
   });
@@ -26,6 +26,10 @@ describe('the image', () => {
     ]);
     const users = dockerfile.split('\n').filter((l) => l.startsWith('USER '));
     expect(users).toEqual(['USER 1000:1000']);
+  });
+
+  it('runs in production mode, the environment the tests start it in too', () => {
+    expect(imageEnvironment()).toEqual({ NODE_ENV: 'production' });
   });
 
   it('labels the image with the package version, source and license', () => {

@@ -14,6 +14,20 @@ export function imageEntrypoint(): string[] {
   return JSON.parse(line.slice('ENTRYPOINT '.length));
 }
 
+/** The environment the image's runtime stage sets (its `ENV KEY=value` lines). */
+export function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(join(AGGREGATOR_DIR, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of runtime.split('\n')) {
+    const match = /^ENV ([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(line);
+    if (match) env[match[1]] = match[2];
+    else if (line.startsWith('ENV '))
+      throw new Error(`aggregator/Dockerfile: write ENV as KEY=value: ${line}`);
+  }
+  return env;
+}
+
 /**
  * The command the image runs, with the image's /app/ mapped to aggregator/dist/: the tests start
  * exactly the artifact that goes into the image, since no container engine runs here.
@@ -26,11 +40,11 @@ export function entrypointCommand(): { command: string; args: string[] } {
   return { command: command === 'node' ? process.execPath : command, args };
 }
 
-/** Starts the aggregator as the image would, with extra arguments and environment. */
+/** Starts the aggregator as the image would (its command and environment), with extra arguments and environment. */
 export function startEntrypoint(extraArgs: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const { command, args } = entrypointCommand();
   return spawn(command, [...args, ...extraArgs], {
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, ...imageEnvironment(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
