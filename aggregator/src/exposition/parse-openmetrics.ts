@@ -98,6 +98,7 @@ class OpenMetricsParser {
       this.fail('missing "# EOF" at the end');
     }
     this.close();
+    this.samples.fit();
     return {
       format: 'openmetrics',
       body,

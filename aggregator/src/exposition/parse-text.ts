@@ -80,6 +80,7 @@ class TextParser {
       }
       pos = lineEnd + 1;
     }
+    this.samples.fit();
     return {
       format: 'text',
       body,

@@ -66,6 +66,16 @@ export class SampleTable {
     return i;
   }
 
+  /**
+   * Gives back the rows reserved but not used, when they are a quarter or more of the table: a
+   * parse is kept until the next one (see ParseOptions.previous), and its estimate may be generous.
+   */
+  fit(): void {
+    const capacity = this.role.length;
+    if (this.length > capacity * 0.75) return;
+    this.resize(Math.max(16, this.length));
+  }
+
   // Every column is a view into one ArrayBuffer: one allocation per body, not twenty-three.
   private allocate(n: number): void {
     const memory = new ArrayBuffer(
@@ -88,10 +98,15 @@ export class SampleTable {
   }
 
   private grow(): void {
+    this.resize(this.role.length * 2);
+  }
+
+  private resize(capacity: number): void {
     const self = this as unknown as Record<string, Float64Array | Int32Array | Uint8Array>;
     const old = Object.fromEntries(ALL_COLUMNS.map((key) => [key, self[key]]));
-    this.allocate(this.role.length * 2);
-    for (const key of ALL_COLUMNS) (self[key] as Uint8Array).set(old[key] as Uint8Array);
+    this.allocate(capacity);
+    const kept = Math.min(capacity, this.length);
+    for (const key of ALL_COLUMNS) (self[key] as Uint8Array).set((old[key] as Uint8Array).subarray(0, kept));
   }
 }
 
