@@ -40,11 +40,13 @@ interface Case {
   readonly scrapes: number;
   /** Largest acceptable median latency, as a multiple of the proxy's. */
   readonly target: number;
+  /** Whether the idle memory target applies: a pod's resting size, not that of a 100k-series one. */
+  readonly idleTarget: boolean;
 }
 
 const CASES: readonly Case[] = [
-  { name: 'pod', seriesPerUpstream: 1_250, scrapes: 60, target: 1.5 },
-  { name: 'heavy', seriesPerUpstream: 25_000, scrapes: 30, target: 2 },
+  { name: 'pod', seriesPerUpstream: 1_250, scrapes: 60, target: 1.5, idleTarget: true },
+  { name: 'heavy', seriesPerUpstream: 25_000, scrapes: 30, target: 2, idleTarget: false },
 ];
 const ENCODINGS = ['identity', 'gzip'] as const;
 const IDLE_RSS_TARGET = 64 * MiB;
@@ -358,8 +360,9 @@ export async function runProcessBenchmark(): Promise<void> {
     console.log('\ncase    agg idle RSS  agg peak RSS  proxy idle RSS  proxy peak RSS   idle target');
     for (const { rows, memory } of results) {
       const idleOk = memory.aggregatorIdle <= IDLE_RSS_TARGET ? 'ok ' : 'MISS';
+      const verdict = rows[0].testCase.idleTarget ? `${idleOk} <=${IDLE_RSS_TARGET / MiB} MiB` : '   (info)';
       console.log(
-        `${rows[0].testCase.name.padEnd(6)}  ${fmtMiB(memory.aggregatorIdle)} MiB    ${fmtMiB(memory.aggregatorPeak)} MiB     ${fmtMiB(memory.proxyIdle)} MiB      ${fmtMiB(memory.proxyPeak)} MiB   ${idleOk} <=${IDLE_RSS_TARGET / MiB} MiB`,
+        `${rows[0].testCase.name.padEnd(6)}  ${fmtMiB(memory.aggregatorIdle)} MiB    ${fmtMiB(memory.aggregatorPeak)} MiB     ${fmtMiB(memory.proxyIdle)} MiB      ${fmtMiB(memory.proxyPeak)} MiB   ${verdict}`,
       );
     }
     console.log('(idle: after start and one scrape, settled; peak: VmHWM over the whole case)');
