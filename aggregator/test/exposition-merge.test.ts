@@ -243,6 +243,37 @@ describe('merging upstreams', () => {
       ]);
     });
 
+    it.each([
+      [
+        'a series written twice, once with a timestamp',
+        'x 1\nx 2 5\n',
+        'line 2: some samples of a metric have a timestamp and others do not',
+      ],
+      [
+        'a series repeated after another',
+        'x{a="1"} 1\nx{a="2"} 1\nx{a="1"} 3\n',
+        'line 3: samples of one metric are not contiguous',
+      ],
+      [
+        'a histogram bucket repeated',
+        '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 1\nh_bucket{le="1"} 1\n',
+        'line 6: samples of one metric are not contiguous',
+      ],
+    ])(
+      'answers in classic text, every sample as it came, for %s (fine in classic text only)',
+      (_what, body, reason) => {
+        const result = mergeTexts({ api: text(body) }, 'openmetrics');
+        expect(result.format).toBe('text');
+        expect(result.fallbackReason).toContain(`"api" ${reason}`);
+        expect(seriesOf(result.text, 'text')).toEqual(
+          seriesOf(mergeTexts({ api: text(body) }, 'text').text, 'text'),
+        );
+        expect(seriesOf(result.text, 'text')).toHaveLength(
+          lines(body).filter((l) => !l.startsWith('#')).length,
+        );
+      },
+    );
+
     it('writes a classic counter as unknown rather than fall back, when its OpenMetrics name is taken', () => {
       // A gauge `jobs` and a counter `jobs_total`: as OpenMetrics both would be family `jobs`.
       const result = mergeTexts(

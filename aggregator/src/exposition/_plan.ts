@@ -115,6 +115,7 @@ function toText(source: number, f: Family): Candidate[] {
  */
 function toOpenMetrics(
   source: number,
+  origin: string,
   exposition: ParsedExposition,
   f: Family,
   degrade: boolean,
@@ -126,21 +127,37 @@ function toOpenMetrics(
     unit: undefined,
     part: { source, family: f, roleMap: map, degradable: type !== 'unknown' && type !== 'gauge' },
   });
+  const violation = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]) =>
+    checkOpenMetricsFamily(exposition.body, exposition.samples, name, type, f.samples, 'text', map);
   const fits = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]) =>
-    checkOpenMetricsFamily(exposition.body, exposition.samples, name, type, f.samples, 'text', map) ===
-    undefined;
+    violation(name, type, map) === undefined;
+  // Gauges and unknowns have no type rules, but OpenMetrics's grouping rules still hold for them
+  // (a series repeated, or with and without a timestamp, is fine in classic text): only classic text
+  // can carry such a family as it is.
+  const untyped = (name: string, type: MetricType, map: readonly (SampleRole | -1)[]): Candidate => {
+    const broken = violation(name, type, map);
+    if (broken) {
+      throw new Unrepresentable(
+        `"${origin}" line ${broken.line}: ${broken.reason}, which classic text allows and OpenMetrics does not`,
+        [],
+      );
+    }
+    return c(name, type, map);
+  };
   if (!degrade && f.type === 'counter' && f.name.endsWith('_total') && f.name.length > '_total'.length) {
     const map = only(SampleRole.Bare, SampleRole.Total);
     const base = f.name.slice(0, -'_total'.length);
     if (fits(base, 'counter', map)) return [c(base, 'counter', map)];
   }
-  if (f.type === 'gauge' || f.type === 'unknown') return [c(f.name, f.type, only(SampleRole.Bare))];
+  if (f.type === 'gauge' || f.type === 'unknown') return [untyped(f.name, f.type, only(SampleRole.Bare))];
   if (!degrade && (f.type === 'histogram' || f.type === 'summary') && fits(f.name, f.type, IDENTITY)) {
     return [c(f.name, f.type, IDENTITY)];
   }
   const present = new Set<SampleRole>(f.samples.map((row) => exposition.samples.role[row]));
-  return [...present].sort().map((role) => c(f.name + SUFFIXES[role], 'unknown', only(role)));
+  return [...present].sort().map((role) => untyped(f.name + SUFFIXES[role], 'unknown', only(role)));
 }
+
+const BOTH = 'OpenMetrics cannot hold both without renaming a series';
 
 /** Types whose samples are all named as the family and carry no rules: one can stand for the other. */
 const INTERCHANGEABLE = new Set<MetricType>(['gauge', 'unknown']);
@@ -184,7 +201,7 @@ export function plan(
             ]
           : format === 'text'
             ? toText(source, family)
-            : toOpenMetrics(source, exposition, family, degraded.has(family));
+            : toOpenMetrics(source, origin, exposition, family, degraded.has(family));
       for (const [index, candidate] of candidates.entries()) {
         const used = family.samples.some(
           (row) => candidate.part.roleMap[exposition.samples.role[row]] !== -1,
@@ -212,7 +229,7 @@ export function plan(
             !(INTERCHANGEABLE.has(existing.type) && INTERCHANGEABLE.has(candidate.type))
           ) {
             throw new Unrepresentable(
-              `metric family "${candidate.name}" is a ${existing.type} in "${first}" and a ${candidate.type} in "${origin}"`,
+              `metric family "${candidate.name}" is a ${existing.type} in "${first}" and a ${candidate.type} in "${origin}": ${BOTH}`,
               degradableOf([...existing.parts, candidate.part]),
             );
           }
@@ -223,7 +240,7 @@ export function plan(
           const added = timestampPresence(sources, [candidate.part]);
           if (presence !== added && presence !== Presence.Empty && added !== Presence.Empty) {
             throw new Unrepresentable(
-              `info family "${candidate.name}" has samples with and without timestamps across upstreams`,
+              `info family "${candidate.name}" has samples with and without timestamps across upstreams: ${BOTH}`,
               [],
             );
           }
@@ -250,7 +267,7 @@ function assertNoClash(families: readonly OutputFamily[]): void {
       const other = claimed.get(name);
       if (other !== undefined) {
         throw new Unrepresentable(
-          `metric families "${other.name}" and "${family.name}" would both own the name "${name}"`,
+          `metric families "${other.name}" and "${family.name}" would both own the name "${name}": ${BOTH}`,
           degradableOf([...other.parts, ...family.parts]),
         );
       }

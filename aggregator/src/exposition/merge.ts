@@ -76,7 +76,7 @@ export function mergeExpositions(sources: readonly MergeSource[], options: Merge
         for (const family of fresh) degraded.add(family);
         continue;
       }
-      fallbackReason = `${error.message}: OpenMetrics cannot hold both without renaming a series`;
+      fallbackReason = error.message;
       format = 'text';
       planned = plan(sources, format);
     }

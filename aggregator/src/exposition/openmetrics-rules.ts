@@ -61,7 +61,10 @@ export function checkOpenMetricsFamily(
 
   for (let k = 0; k < samples.length; k++) {
     const row = samples[k];
-    const role = (roleMap ? roleMap[table.role[row]] : table.role[row]) as SampleRole;
+    const mapped = roleMap ? roleMap[table.role[row]] : table.role[row];
+    // Samples the role map leaves out belong to another output family.
+    if (mapped === -1) continue;
+    const role = mapped as SampleRole;
     const value = table.value[row];
     const flags = table.flags[row];
     let le = 0;
@@ -202,15 +205,18 @@ function checkValues(
   shape: Shape,
 ): RuleViolation | undefined {
   const histogram = type === 'histogram' || type === 'gaugehistogram' ? new HistogramRun(name) : undefined;
+  let previousRow = -1;
   for (let k = 0; k < samples.length; k++) {
     const row = samples[k];
-    const role = (roleMap ? roleMap[table.role[row]] : table.role[row]) as SampleRole;
+    const mapped = roleMap ? roleMap[table.role[row]] : table.role[row];
+    if (mapped === -1) continue;
+    const role = mapped as SampleRole;
     const value = table.value[row];
     const early = earlyValueRule(role, value) ?? quantileValueRule(type, role, value);
     if (early !== undefined) return violation(table, row, name, early);
     if (histogram) {
-      if (k > 0 && shape.starts[k] === 1) {
-        const broken = histogram.finish(table.line[samples[k - 1]]);
+      if (previousRow >= 0 && shape.starts[k] === 1) {
+        const broken = histogram.finish(table.line[previousRow]);
         if (broken) return broken;
       }
       const broken = histogram.add(role, value, shape.le[k], table.line[row]);
@@ -218,10 +224,9 @@ function checkValues(
     }
     const late = lateValueRule(type, role, value);
     if (late !== undefined) return violation(table, row, name, late);
+    previousRow = row;
   }
-  return histogram && samples.length > 0
-    ? histogram.finish(table.line[samples[samples.length - 1]])
-    : undefined;
+  return histogram && previousRow >= 0 ? histogram.finish(table.line[previousRow]) : undefined;
 }
 
 /** Bucket and count values are integers. */
