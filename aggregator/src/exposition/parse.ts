@@ -14,7 +14,8 @@ export interface ParseOptions {
   /**
    * The last parse of the same upstream. A body that differs from it only in sample values (the
    * steady state of a scraped application) is then read in a fraction of the time; any other body
-   * is parsed in full. The result is the same either way.
+   * is parsed in full. The result is the same either way. It must be what `parseExposition` returned,
+   * unchanged (not filtered): the new parse shares its families.
    */
   readonly previous?: ParsedExposition;
 }
