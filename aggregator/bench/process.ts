@@ -45,7 +45,7 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: 'pod', seriesPerUpstream: 1_250, scrapes: 60, target: 1.5, idleTarget: true },
+  { name: 'pod', seriesPerUpstream: 1_250, scrapes: 200, target: 1.5, idleTarget: true },
   { name: 'heavy', seriesPerUpstream: 25_000, scrapes: 30, target: 2, idleTarget: false },
 ];
 const ENCODINGS = ['identity', 'gzip'] as const;
