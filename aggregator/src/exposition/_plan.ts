@@ -55,7 +55,11 @@ function roleMap(entries: readonly [SampleRole, SampleRole][]): (SampleRole | -1
 }
 
 const IDENTITY = roleMap(Array.from({ length: ALL_ROLES }, (_, r) => [r, r] as [SampleRole, SampleRole]));
-const only = (role: SampleRole, to: SampleRole = SampleRole.Bare) => roleMap([[role, to]]);
+// One array per mapping, made once: the checks remember what they learnt by the role map's identity.
+const ONLY = Array.from({ length: ALL_ROLES }, (_, role) =>
+  Array.from({ length: ALL_ROLES }, (_, to) => roleMap([[role, to]])),
+);
+const only = (role: SampleRole, to: SampleRole = SampleRole.Bare) => ONLY[role][to];
 
 /** Classic families an OpenMetrics family becomes: classic has no _created, info, stateset or gauge histograms. */
 function toText(source: number, f: Family): Candidate[] {
@@ -262,7 +266,7 @@ export function plan(
 function assertNoClash(families: readonly OutputFamily[]): void {
   const claimed = new Map<string, OutputFamily>();
   for (const family of families) {
-    for (const role of new Set([SampleRole.Bare, ...rolesOf('openmetrics', family.type)])) {
+    for (const role of ownedRoles(family.type)) {
       const name = family.name + SUFFIXES[role];
       const other = claimed.get(name);
       if (other !== undefined) {
@@ -274,6 +278,18 @@ function assertNoClash(families: readonly OutputFamily[]): void {
       claimed.set(name, family);
     }
   }
+}
+
+/** The sample names, by role, an OpenMetrics family of each type owns. */
+const OWNED_ROLES = new Map<MetricType, readonly SampleRole[]>();
+
+function ownedRoles(type: MetricType): readonly SampleRole[] {
+  let roles = OWNED_ROLES.get(type);
+  if (roles === undefined) {
+    roles = [...new Set([SampleRole.Bare, ...rolesOf('openmetrics', type)])];
+    OWNED_ROLES.set(type, roles);
+  }
+  return roles;
 }
 
 enum Presence {

@@ -40,9 +40,13 @@ export function checkOpenMetricsFamily(
 ): RuleViolation | undefined {
   // Classic families come back with the same lines scrape after scrape (see `replayText`): their
   // shape was judged last time, and only their values are judged again.
-  const shapeKey = sourceFormat === 'text' ? `${name} ${type} ${roleMap ?? ''}` : undefined;
+  const shapeKey = sourceFormat === 'text' ? `${name} ${type} ${roleMapKey(roleMap)}` : undefined;
   const known = shapeKey === undefined ? undefined : knownShapes.get(samples)?.get(shapeKey);
-  if (known !== undefined) return checkValues(table, name, type, samples, roleMap, known);
+  if (known !== undefined) {
+    // Gauges and unknowns have no rule on values.
+    if (type === 'gauge' || type === 'unknown') return undefined;
+    return checkValues(table, name, type, samples, roleMap, known);
+  }
   const current = newSpan();
   const previous = newSpan();
   const view = wordView(body);
@@ -184,6 +188,19 @@ interface Shape {
   readonly starts: Uint8Array;
   /** Each bucket's parsed `le`, by position (histograms only). */
   readonly le: Float64Array;
+}
+
+const roleMapKeys = new WeakMap<readonly (SampleRole | -1)[], string>();
+
+/** A role map as text, made once per map (the plan's maps are made once). */
+function roleMapKey(roleMap: readonly (SampleRole | -1)[] | undefined): string {
+  if (roleMap === undefined) return '';
+  let key = roleMapKeys.get(roleMap);
+  if (key === undefined) {
+    key = roleMap.join();
+    roleMapKeys.set(roleMap, key);
+  }
+  return key;
 }
 
 /**
