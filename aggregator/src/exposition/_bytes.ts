@@ -68,25 +68,16 @@ export function wordView(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
 
-/**
- * True when the `n` bytes at `a` and at `b` are the same. Four bytes per read: unaligned DataView
- * reads are inlined by V8, and this is three times faster than a byte loop on label blocks.
- */
+/** True when the `n` bytes at `a` and at `b` of one buffer are the same (see `sameBytesAcross`). */
 export function sameBytes(view: DataView, a: number, b: number, n: number): boolean {
-  let k = 0;
-  for (; k + 8 <= n; k += 8) {
-    if (view.getInt32(a + k, true) !== view.getInt32(b + k, true)) return false;
-    if (view.getInt32(a + k + 4, true) !== view.getInt32(b + k + 4, true)) return false;
-  }
-  if (k + 4 <= n) {
-    if (view.getInt32(a + k, true) !== view.getInt32(b + k, true)) return false;
-    k += 4;
-  }
-  for (; k < n; k++) if (view.getUint8(a + k) !== view.getUint8(b + k)) return false;
-  return true;
+  return sameBytesAcross(view, a, view, b, n);
 }
 
-/** True when the `n` bytes at `a` in one buffer and at `b` in another are the same (see `sameBytes`). */
+/**
+ * True when the `n` bytes at `a` in one buffer and at `b` in another are the same. Four bytes per
+ * read: unaligned DataView reads are inlined by V8, and this is three times faster than a byte loop
+ * on label blocks.
+ */
 export function sameBytesAcross(x: DataView, a: number, y: DataView, b: number, n: number): boolean {
   let k = 0;
   for (; k + 8 <= n; k += 8) {

@@ -65,10 +65,10 @@ export function checkOpenMetricsFamily(
 
   for (let k = 0; k < samples.length; k++) {
     const row = samples[k];
-    const mapped = roleMap ? roleMap[table.role[row]] : table.role[row];
+    const mapped = mappedRole(table, row, roleMap);
     // Samples the role map leaves out belong to another output family.
     if (mapped === -1) continue;
-    const role = mapped as SampleRole;
+    const role = mapped;
     const value = table.value[row];
     const flags = table.flags[row];
     let le = 0;
@@ -225,9 +225,8 @@ function checkValues(
   let previousRow = -1;
   for (let k = 0; k < samples.length; k++) {
     const row = samples[k];
-    const mapped = roleMap ? roleMap[table.role[row]] : table.role[row];
-    if (mapped === -1) continue;
-    const role = mapped as SampleRole;
+    const role = mappedRole(table, row, roleMap);
+    if (role === -1) continue;
     const value = table.value[row];
     const early = earlyValueRule(role, value) ?? quantileValueRule(type, role, value);
     if (early !== undefined) return violation(table, row, name, early);
@@ -244,6 +243,15 @@ function checkValues(
     previousRow = row;
   }
   return histogram && previousRow >= 0 ? histogram.finish(table.line[previousRow]) : undefined;
+}
+
+/** The role a sample has in the family checked, or -1 when the role map leaves it out. */
+function mappedRole(
+  table: SampleTable,
+  row: number,
+  roleMap: readonly (SampleRole | -1)[] | undefined,
+): SampleRole | -1 {
+  return roleMap ? roleMap[table.role[row]] : (table.role[row] as SampleRole);
 }
 
 /** Bucket and count values are integers. */
