@@ -31,6 +31,11 @@ export interface Family {
   readonly line: number;
 }
 
+/** A family known only by name so far: untyped until a TYPE line says otherwise. */
+export function undeclaredFamily(name: string, line: number): Family {
+  return { name, type: 'unknown', typed: false, help: undefined, unit: undefined, samples: [], line };
+}
+
 /** One upstream body, parsed and validated: families in upstream order over a table of samples. */
 export interface ParsedExposition {
   readonly format: ExpositionFormat;

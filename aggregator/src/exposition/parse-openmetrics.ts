@@ -16,7 +16,7 @@ import {
 import { roleIn, rolesOf, suffixRole } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
 import { parseOpenMetricsNumber, parseOpenMetricsTimestamp } from './_numbers';
-import type { Family, MetricType, ParsedExposition } from './family';
+import { type Family, type MetricType, type ParsedExposition, undeclaredFamily } from './family';
 import { checkOpenMetricsFamily } from './openmetrics-rules';
 import { ExpositionParseError } from './parse-error';
 import { SampleRole, SUFFIXES } from './sample-role';
@@ -168,17 +168,7 @@ class OpenMetricsParser {
   }
 
   private open(name: string): OpenFamily {
-    const family: OpenFamily = {
-      name,
-      type: 'unknown',
-      typed: false,
-      help: undefined,
-      unit: undefined,
-      samples: [],
-      line: this.line,
-      helpSeen: false,
-      unitSeen: false,
-    };
+    const family: OpenFamily = { ...undeclaredFamily(name, this.line), helpSeen: false, unitSeen: false };
     this.current = family;
     return family;
   }

@@ -18,7 +18,7 @@ import {
 import { roleIn, rolesOf, suffixRole } from './_family-roles';
 import { LabelScanner } from './_label-scanner';
 import { isTextTimestamp, parseOpenMetricsNumber, parseTextNumber } from './_numbers';
-import type { Family, MetricType, ParsedExposition } from './family';
+import { type Family, type MetricType, type ParsedExposition, undeclaredFamily } from './family';
 import { ExpositionParseError } from './parse-error';
 import { SampleRole, SUFFIXES } from './sample-role';
 import { LabelFlags, SampleTable } from './sample-table';
@@ -137,15 +137,7 @@ class TextParser {
 
   /** An untyped family, until a TYPE line says otherwise, listed in order of appearance. */
   private newFamily(name: string): Family {
-    const family: Family = {
-      name,
-      type: 'unknown',
-      typed: false,
-      help: undefined,
-      unit: undefined,
-      samples: [],
-      line: this.line,
-    };
+    const family = undeclaredFamily(name, this.line);
     this.families.push(family);
     return family;
   }
